@@ -1,0 +1,80 @@
+"""Pure analysis: collected data in, findings + region matrix + exclusions out.
+
+No AWS, no clock: the same inputs (e.g. a saved inventory.json) give the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from auditor.checks import role_findings
+from auditor.checks.datadog_side import datadog_findings
+from auditor.config import Config
+from auditor.model import (
+    AccountSnapshot,
+    Exclusion,
+    ExpectedValues,
+    Finding,
+    Inventory,
+    RegionVerdict,
+)
+from auditor.policy.matrix import evaluate_regions
+
+
+def effective_inventory(inventory: Inventory) -> Inventory:
+    """Policies of a type not enabled at the root have no effect: leave them out of evaluation."""
+    kept = tuple(p for p in inventory.policies if p.type in inventory.enabled_policy_types)
+    return replace(inventory, policies=kept)
+
+
+def analyze(
+    inventory: Inventory,
+    snapshots: Mapping[str, AccountSnapshot],
+    *,
+    cfg: Config,
+    regions: Sequence[str],
+    expected: Mapping[str, ExpectedValues],
+    aws_managed_documents: Mapping[str, str],
+    extra_findings: Sequence[Finding] = (),
+) -> tuple[list[Finding], list[RegionVerdict], list[Exclusion]]:
+    findings: list[Finding] = list(extra_findings)
+    for account_id, snap in snapshots.items():
+        account = inventory.account(account_id)
+        assert account is not None, f"snapshot for unknown account {account_id}"
+        findings.extend(
+            role_findings(
+                account,
+                snap,
+                site=cfg.datadog.site,
+                partition=inventory.partition,
+                role_name=cfg.datadog.role_name,
+                expected=expected.get(account_id),
+                probe_actions=cfg.regions.probe_actions,
+                aws_managed_documents=aws_managed_documents,
+                show_external_ids=cfg.datadog.show_external_ids,
+            )
+        )
+    matrix = evaluate_regions(
+        effective_inventory(inventory),
+        snapshots,
+        regions=regions,
+        probe_actions=cfg.regions.probe_actions,
+        site=cfg.datadog.site,
+        role_name=cfg.datadog.role_name,
+        exclude_partial=cfg.regions.exclude_partial,
+    )
+    findings.extend(matrix.findings)
+    if expected:
+        findings.extend(
+            datadog_findings(
+                inventory,
+                tuple(snapshots),
+                expected,
+                {e.account_id: e for e in matrix.exclusions},
+                tuple(regions),
+                partition=inventory.partition,
+                report_unmonitored=cfg.datadog.report_unmonitored_accounts,
+            )
+        )
+    return findings, list(matrix.verdicts), list(matrix.exclusions)

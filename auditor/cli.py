@@ -1,0 +1,46 @@
+"""Entry point: parse arguments, dispatch to a command module, return its exit code.
+
+Each command lives in auditor/commands/ and exposes `register(subparsers)`; the handler it
+sets returns the process exit code (README: 0 ok, 1 failing findings, 2 usage or config
+error, 3 the run could not complete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from auditor import __version__
+from auditor.commands import demo, run
+
+COMMANDS = (run, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditor",
+        description="Audit the Datadog AWS integration across an AWS Organization.",
+    )
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("auditor: interrupted", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""`auditor run`: the nightly job. Also the shared `execute()` that `auditor demo` uses."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+
+from auditor.aws.gateway import AwsGateway
+from auditor.config import Config, ConfigError, load_config
+from auditor.logsetup import register_secret, setup_logging
+from auditor.model import AccountSnapshot, AuditResult, Severity, Status
+from auditor.pipeline import RunError, run_audit
+from auditor.report.writer import write_run
+
+log = logging.getLogger("auditor")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("run", help="audit the organization and write a run folder")
+    p.add_argument("--config", required=True, type=Path, help="TOML config (see config/auditor.example.toml)")
+    add_run_options(p)
+    p.set_defaults(handler=handle)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output-dir", type=Path, help="where run folders go (default: [output] directory)")
+    p.add_argument("--workers", type=int, help="accounts read concurrently (default: [run] workers)")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only (for cron)")
+
+
+def exit_code_for(result: AuditResult, cfg: Config) -> int:
+    threshold = Severity(cfg.run.fail_on_severity).rank
+    failing = any(f.status is Status.FAIL and f.severity.rank >= threshold for f in result.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def progress_bar(enabled: bool) -> Callable[[int], Callable[[AccountSnapshot], None]] | None:
+    """A tqdm bar on stderr for people at a terminal; nothing under cron."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    def factory(total: int) -> Callable[[AccountSnapshot], None]:
+        bar = tqdm(total=total, unit="account", file=sys.stderr, leave=False)
+        return lambda _snap: bar.update(1)
+
+    return factory
+
+
+def execute(
+    cfg: Config,
+    output_dir: Path,
+    *,
+    session: boto3.Session | None = None,
+    quiet: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, Path | None]:
+    """Run the audit and write the run folder: (exit code, run folder)."""
+    env = os.environ if env is None else env
+    register_secret(cfg.organization.audit_role_external_id)
+    for key in ("DD_API_KEY", "DD_APP_KEY"):
+        register_secret(env.get(key))
+    log_path = setup_logging(cfg.logging, output_dir, quiet=quiet)
+    gateway = AwsGateway(cfg.run, session)
+    try:
+        result = run_audit(cfg, gateway, env=env, progress_factory=progress_bar(sys.stderr.isatty() and not quiet))
+    except RunError as exc:
+        log.error("%s", exc)
+        return EXIT_INCOMPLETE, None
+    for e in result.expected:
+        register_secret(e.external_id)
+    code = exit_code_for(result, cfg)
+    run_dir = write_run(result, output_dir, exit_code=code)
+    _print_summary(result, run_dir, log_path, quiet)
+    return code, run_dir
+
+
+def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, quiet: bool) -> None:
+    errored = sum(1 for s in result.snapshots if s.error)
+    failing = sum(1 for f in result.findings if f.status is Status.FAIL)
+    log.info(
+        "audited %d accounts (%d errors, %d skipped): %d failing findings",
+        len(result.snapshots) - errored, errored, len(result.skipped), failing,
+    )
+    if not quiet:
+        print(f"results: {run_dir}", file=sys.stderr)
+        print(f"workbook: {run_dir / 'audit.xlsx'}", file=sys.stderr)
+        if log_path:
+            print(f"log: {log_path}", file=sys.stderr)
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+        if args.workers is not None:
+            if not 1 <= args.workers <= 512:
+                raise ConfigError(f"--workers {args.workers} is not allowed; between 1 and 512")
+            cfg = replace(cfg, run=replace(cfg.run, workers=args.workers))
+    except ConfigError as exc:
+        print(f"auditor: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    output_dir = args.output_dir or Path(cfg.output.directory)
+    return execute(cfg, output_dir, quiet=args.quiet)[0]

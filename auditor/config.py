@@ -1,0 +1,296 @@
+"""TOML config -> frozen dataclasses, validated before any AWS call.
+
+Every section is a dataclass; its fields are the allowed keys, their annotations the allowed
+types, and `_check_*` functions the allowed values. A wrong key, type or value raises
+ConfigError naming `[section] key`, what was found and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+DEFAULT_PROBE_ACTIONS: tuple[str, ...] = (
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+    "ec2:DescribeInstances",
+    "tag:GetResources",
+    "logs:DescribeLogGroups",
+    "rds:DescribeDBInstances",
+    "lambda:ListFunctions",
+)
+
+
+class ConfigError(ValueError):
+    """A config problem, with the file and key it is about."""
+
+
+@dataclass(frozen=True)
+class OrganizationConfig:
+    # Role the auditor assumes in each member account (read-only audit role).
+    audit_role_name: str = "OrganizationAccountAccessRole"
+    audit_role_external_id: str = ""
+    audit_role_path: str = "/"
+    session_name: str = "datadog-auditor"
+    audit_management_account: bool = True
+    include_ous: tuple[str, ...] = ()  # OU ids or paths ("Root/Prod"); subtree included
+    exclude_ous: tuple[str, ...] = ()
+    include_accounts: tuple[str, ...] = ()
+    exclude_accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatadogConfig:
+    site: str = "datadoghq.com"
+    role_name: str = DEFAULT_ROLE_NAME
+    api_url: str = ""  # overrides https://api.<site>
+    # Where the role name and external id Datadog holds come from:
+    # "auto" (API when DD_API_KEY and DD_APP_KEY are set, else the CSV if given), "csv",
+    # "datadog_api", "none".
+    expected_values: str = "auto"
+    expected_values_csv: str = ""
+    show_external_ids: bool = False
+    report_unmonitored_accounts: bool = True
+    sync_max_run_age_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class RegionsConfig:
+    audited: tuple[str, ...] = ()  # empty: every region botocore knows for the partition
+    probe_actions: tuple[str, ...] = DEFAULT_PROBE_ACTIONS
+    exclude_partial: bool = True  # `partial` regions go to the exclusion list too
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    workers: int = 32
+    max_attempts: int = 8  # botocore adaptive retry mode
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 30.0
+    account_timeout_seconds: float = 300.0
+    run_timeout_seconds: float = 3 * 3600.0
+    fail_on_severity: str = "high"  # exit 1 when a failing finding is at or above this
+    home_region: str = ""  # region for STS/Organizations calls; empty: the partition's default
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    directory: str = "reports"
+    keep_runs: int = 30  # run folders kept; older ones are deleted after a run
+    lock: str = "wait"  # "wait" for an overlapping run to finish, or "fail" at once
+    lock_timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    file: str = "auditor.log"  # relative paths are under the output directory
+    level: str = "INFO"
+    max_bytes: int = 10 * 1024 * 1024
+    backup_count: int = 7
+
+
+@dataclass(frozen=True)
+class Config:
+    organization: OrganizationConfig = field(default_factory=OrganizationConfig)
+    datadog: DatadogConfig = field(default_factory=DatadogConfig)
+    regions: RegionsConfig = field(default_factory=RegionsConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = "<defaults>"
+
+    @property
+    def digest(self) -> str:
+        """Stable digest of the effective settings (secrets included only as a hash)."""
+        blob = json.dumps(as_dict(self, mask_secrets=True), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+_SECTION_TYPES = {
+    "organization": OrganizationConfig,
+    "datadog": DatadogConfig,
+    "regions": RegionsConfig,
+    "run": RunConfig,
+    "output": OutputConfig,
+    "logging": LoggingConfig,
+}
+_SECRET_KEYS = {("organization", "audit_role_external_id")}
+
+
+def load_config(path: str | Path) -> Config:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    return config_from_dict(data, source=str(p))
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
+    unknown = [k for k in data if k not in _SECTION_TYPES]
+    if unknown:
+        raise ConfigError(f"{source}: {_unknown_msg('section', f'[{unknown[0]}]', unknown[0], _SECTION_TYPES)}")
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTION_TYPES.items():
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table, found {type(value).__name__}")
+        sections[name] = _build_section(name, cls, value, source)
+    cfg = Config(**sections, source=source)
+    _check_values(cfg)
+    return cfg
+
+
+def _unknown_msg(what: str, shown: str, name: str, allowed: typing.Iterable[str]) -> str:
+    allowed = sorted(allowed)
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what} {shown}{hint}; allowed: {', '.join(allowed)}"
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any], source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    allowed = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in allowed:
+            raise ConfigError(f"{source}: {_unknown_msg('key', f'[{section}] {key}', key, allowed)}")
+        kwargs[key] = _coerce(f"[{section}] {key}", hints[key], value, source)
+    for f in fields(cls):
+        if f.default is MISSING and f.default_factory is MISSING and f.name not in kwargs:
+            raise ConfigError(f"{source}: [{section}] {f.name} is required")
+    return cls(**kwargs)
+
+
+def _coerce(where: str, hint: Any, value: Any, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {where} must be a list of strings, found {_show(value)}")
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise ConfigError(f"{source}: {where}[{i}] must be a string, found {_show(item)}")
+        return tuple(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {where} must be true or false, found {_show(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {where} must be a whole number, found {_show(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: {where} must be a number, found {_show(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {where} must be a string, found {_show(value)}")
+        return value
+    if isinstance(hint, types.UnionType):  # pragma: no cover - no such field today
+        raise TypeError(f"unsupported config type {hint}")
+    raise TypeError(f"unsupported config type {hint}")  # pragma: no cover
+
+
+def _show(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def _check_values(cfg: Config) -> None:
+    src = cfg.source
+
+    def bad(where: str, value: Any, allowed: str) -> ConfigError:
+        return ConfigError(f"{src}: {where} = {value!r} is not allowed; {allowed}")
+
+    o, d, r, run, out, log = cfg.organization, cfg.datadog, cfg.regions, cfg.run, cfg.output, cfg.logging
+    if not re.fullmatch(r"[\w+=,.@-]{1,64}", o.audit_role_name):
+        raise bad("[organization] audit_role_name", o.audit_role_name, "expected an IAM role name")
+    if not (o.audit_role_path.startswith("/") and o.audit_role_path.endswith("/")):
+        raise bad("[organization] audit_role_path", o.audit_role_path, "expected a path like '/' or '/audit/'")
+    if not re.fullmatch(r"[\w+=,.@-]{2,64}", o.session_name):
+        raise bad("[organization] session_name", o.session_name, "2-64 characters of [A-Za-z0-9_+=,.@-]")
+    for key in ("include_accounts", "exclude_accounts"):
+        for item in getattr(o, key):
+            if not ACCOUNT_ID.match(item):
+                raise bad(f"[organization] {key}", item, "expected 12-digit account ids")
+    for key in ("include_ous", "exclude_ous"):
+        for item in getattr(o, key):
+            if not (OU_ID.match(item) or item == "Root" or item.startswith("Root/")):
+                raise bad(f"[organization] {key}", item, "expected OU ids (ou-..., r-...) or paths starting with 'Root'")
+    if d.site not in SITES:
+        raise bad("[datadog] site", d.site, f"known sites: {', '.join(SITES)}")
+    if not d.role_name.strip():
+        raise bad("[datadog] role_name", d.role_name, "expected the role name given to Datadog")
+    if d.expected_values not in ("auto", "csv", "datadog_api", "none"):
+        raise bad("[datadog] expected_values", d.expected_values, "one of: auto, csv, datadog_api, none")
+    if d.expected_values == "csv" and not d.expected_values_csv:
+        raise ConfigError(f"{src}: [datadog] expected_values = 'csv' needs [datadog] expected_values_csv")
+    if d.api_url and not re.match(r"^https?://", d.api_url):
+        raise bad("[datadog] api_url", d.api_url, "expected an http(s):// URL")
+    if d.sync_max_run_age_hours <= 0:
+        raise bad("[datadog] sync_max_run_age_hours", d.sync_max_run_age_hours, "must be > 0")
+    for item in r.audited:
+        if not REGION.match(item):
+            raise bad("[regions] audited", item, "expected region names like 'eu-west-1'")
+    if len(set(r.audited)) != len(r.audited):
+        raise bad("[regions] audited", list(r.audited), "regions must not repeat")
+    if not r.probe_actions:
+        raise bad("[regions] probe_actions", [], "list at least one action, e.g. 'cloudwatch:GetMetricData'")
+    for item in r.probe_actions:
+        if not ACTION.match(item):
+            raise bad("[regions] probe_actions", item, "expected 'service:Action'")
+    if not 1 <= run.workers <= 512:
+        raise bad("[run] workers", run.workers, "between 1 and 512")
+    if not 1 <= run.max_attempts <= 50:
+        raise bad("[run] max_attempts", run.max_attempts, "between 1 and 50")
+    for key in ("connect_timeout_seconds", "read_timeout_seconds", "account_timeout_seconds", "run_timeout_seconds"):
+        if getattr(run, key) <= 0:
+            raise bad(f"[run] {key}", getattr(run, key), "must be > 0")
+    if run.fail_on_severity not in SEVERITIES:
+        raise bad("[run] fail_on_severity", run.fail_on_severity, f"one of: {', '.join(SEVERITIES)}")
+    if run.home_region and not REGION.match(run.home_region):
+        raise bad("[run] home_region", run.home_region, "expected a region name like 'us-east-1'")
+    if out.keep_runs < 1:
+        raise bad("[output] keep_runs", out.keep_runs, "at least 1")
+    if out.lock not in ("wait", "fail"):
+        raise bad("[output] lock", out.lock, "one of: wait, fail")
+    if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise bad("[logging] level", log.level, "one of: DEBUG, INFO, WARNING, ERROR")
+    if log.max_bytes < 1024:
+        raise bad("[logging] max_bytes", log.max_bytes, "at least 1024")
+    if log.backup_count < 0:
+        raise bad("[logging] backup_count", log.backup_count, "0 or more")
+
+
+def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _SECTION_TYPES:
+        section = getattr(cfg, name)
+        values = {}
+        for f in fields(section):
+            v = getattr(section, f.name)
+            if mask_secrets and (name, f.name) in _SECRET_KEYS and v:
+                v = "sha256:" + hashlib.sha256(v.encode()).hexdigest()[:12]
+            values[f.name] = list(v) if isinstance(v, tuple) else v
+        out[name] = values
+    return out

@@ -1,0 +1,55 @@
+"""Choose and load the expected-values source: what Datadog holds for each account.
+
+[datadog] expected_values: "auto" (the API when DD_API_KEY and DD_APP_KEY are set, else the
+CSV if one is configured, else none), "csv", "datadog_api" or "none". A source that fails
+does not stop the AWS audit: it becomes one run-level error finding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from auditor.config import Config
+from auditor.model import ExpectedValues, Finding
+
+log = logging.getLogger("auditor.datadog")
+
+
+@dataclass(frozen=True)
+class ExpectedSource:
+    name: str  # "none" | "csv" | "datadog_api"
+    values: dict[str, ExpectedValues] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+
+def choose_source(cfg: Config, env: Mapping[str, str]) -> str:
+    mode = cfg.datadog.expected_values
+    if mode != "auto":
+        return mode
+    if env.get("DD_API_KEY") and env.get("DD_APP_KEY"):
+        return "datadog_api"
+    return "csv" if cfg.datadog.expected_values_csv else "none"
+
+
+def load_expected_values(cfg: Config, env: Mapping[str, str]) -> ExpectedSource:
+    name = choose_source(cfg, env)
+    if name == "none":
+        log.info("no expected-values source: role names and external ids are not compared with Datadog")
+        return ExpectedSource("none")
+    if name == "csv":
+        from auditor.datadog.expected import load_expected_csv
+
+        values = load_expected_csv(cfg.datadog.expected_values_csv)
+        log.info("expected values for %d accounts from %s", len(values), cfg.datadog.expected_values_csv)
+        return ExpectedSource("csv", values)
+    from auditor.datadog.api import datadog_api_error_finding, fetch_expected_values
+
+    try:
+        values = fetch_expected_values(cfg.datadog, env)
+    except Exception as exc:  # noqa: BLE001 - any API failure must not stop the AWS audit
+        log.error("Datadog API: %s", exc)
+        return ExpectedSource("datadog_api", {}, (datadog_api_error_finding(exc),))
+    log.info("expected values for %d accounts from the Datadog API", len(values))
+    return ExpectedSource("datadog_api", dict(values))

@@ -1,0 +1,82 @@
+"""Logging: console for people, a rotating file (safe across concurrent runs) for the record.
+
+The file handler is concurrent-log-handler's ConcurrentRotatingFileHandler: two cron runs
+writing the same log rotate it without clobbering each other. A redaction filter removes
+every registered secret (external ids, API keys) from every record, as a second line of
+defence behind code that never logs them in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+from auditor.config import LoggingConfig
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Never let `value` reach a log line (values under 4 characters are too common to scrub)."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        with _secrets_lock:
+            secrets = tuple(_secrets)
+        if not secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for s in secrets:
+            redacted = redacted.replace(s, "****")
+        if redacted != message or record.exc_info:
+            if record.exc_info:
+                text = logging.Formatter().formatException(record.exc_info)
+                for s in secrets:
+                    text = text.replace(s, "****")
+                redacted = f"{redacted}\n{text}"
+                record.exc_info = None
+                record.exc_text = None
+            record.msg, record.args = redacted, None
+        return True
+
+
+def setup_logging(cfg: LoggingConfig, output_dir: Path | None, *, quiet: bool = False) -> Path | None:
+    root = logging.getLogger("auditor")
+    root.setLevel(logging.DEBUG)
+    for h in list(root.handlers):
+        root.removeHandler(h)
+        h.close()
+    root.propagate = False
+    redact = RedactSecrets()
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    console.addFilter(redact)
+    root.addHandler(console)
+    if output_dir is None:
+        return None
+    path = Path(cfg.file)
+    if not path.is_absolute():
+        path = output_dir / path
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fh = ConcurrentRotatingFileHandler(
+        str(path), mode="a", maxBytes=cfg.max_bytes, backupCount=cfg.backup_count, use_gzip=True,
+        encoding="utf-8", chmod=0o600,
+    )
+    fh.setLevel(getattr(logging, cfg.level.upper()))
+    fh.setFormatter(logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s %(message)s"))
+    fh.addFilter(redact)
+    root.addHandler(fh)
+    # botocore's own loggers stay quiet unless debugging: they can echo request parameters.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    return path

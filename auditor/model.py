@@ -1,0 +1,247 @@
+"""The domain: what the auditor collects, decides and reports.
+
+Every object is a frozen dataclass. The pipeline passes them forward (collect -> analyse ->
+report) and never mutates them, so an analysis can be redone from a saved inventory.
+Raw policy documents are kept as the JSON text AWS returned: parsing belongs to `policy/`,
+which turns a bad document into a finding instead of a crash at collection time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+# --- Organization inventory (collected once per run from the management account) -------
+
+SCP = "SERVICE_CONTROL_POLICY"
+RCP = "RESOURCE_CONTROL_POLICY"
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    """A root or an organizational unit. The root has `parent_id == ""`."""
+
+    id: str
+    name: str
+    parent_id: str
+    path: str  # "Root/Prod/Payments"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    email: str
+    status: str  # ACTIVE | SUSPENDED | PENDING_CLOSURE | CLOSED (Organizations' State/Status)
+    parent_id: str  # the OU (or root) that holds the account
+    ou_path: str  # "Root/Prod/Payments"
+    # Target ids from the root down to the account itself: the SCP/RCP chain levels.
+    chain: tuple[str, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+@dataclass(frozen=True)
+class OrgPolicy:
+    id: str
+    name: str
+    type: str  # SCP | RCP
+    aws_managed: bool
+    description: str
+    content: str  # the policy JSON exactly as DescribePolicy returned it
+    targets: tuple[str, ...]  # ids of roots, OUs and accounts it is attached to
+
+
+@dataclass(frozen=True)
+class Inventory:
+    organization_id: str
+    management_account_id: str
+    partition: str  # "aws", "aws-us-gov", "aws-cn"
+    enabled_policy_types: tuple[str, ...]  # SCP / RCP when enabled at the root
+    units: tuple[OrgUnit, ...]
+    accounts: tuple[Account, ...]
+    policies: tuple[OrgPolicy, ...]
+
+    def account(self, account_id: str) -> Account | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+
+# --- Per-account role data (collected in the fan-out) ----------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedPolicyRef:
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class InlinePolicy:
+    name: str
+    document: str  # JSON text
+
+
+@dataclass(frozen=True)
+class RoleCandidate:
+    """Any role of the account, as ListRoles returns it: used to find near misses."""
+
+    name: str
+    path: str
+    arn: str
+    trust_policy: str  # JSON text
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    """The Datadog integration role as found in the account."""
+
+    name: str
+    path: str
+    arn: str
+    trust_policy: str  # JSON text of AssumeRolePolicyDocument
+    tags: tuple[tuple[str, str], ...]
+    attached_policies: tuple[ManagedPolicyRef, ...]
+    inline_policies: tuple[InlinePolicy, ...]
+    created: str = ""  # ISO 8601
+    permissions_boundary_arn: str = ""
+
+
+@dataclass(frozen=True)
+class AccountError:
+    """Why an account could not be (fully) audited: the AWS error code and message."""
+
+    stage: str  # "assume_role" | "read_role" | "list_roles" | "timeout" | ...
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Everything read inside one account. `role is None` and `error is None`: no role."""
+
+    account_id: str
+    role: RoleInfo | None
+    other_roles: tuple[RoleCandidate, ...] = ()
+    # Documents of customer-managed policies attached to the role, by ARN (JSON text).
+    managed_policy_documents: tuple[tuple[str, str], ...] = ()
+    error: AccountError | None = None
+    api_calls: int = 0
+
+
+# --- Results -------------------------------------------------------------------------
+
+
+class Status(str, Enum):
+    FAIL = "fail"
+    PASS = "pass"
+    ERROR = "error"
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    account_id: str
+    check: str  # a stable id from checks/catalogue.py
+    severity: Severity
+    status: Status
+    title: str
+    detail: str
+    remediation: str
+    region: str = ""
+    account_name: str = ""
+    ou_path: str = ""
+    evidence: str = ""  # what the check saw (statement, value), secrets masked
+    change: str = ""  # new | open | resolved (run-over-run), "" when not compared
+
+    @property
+    def key(self) -> str:
+        """Stable identity across runs: the same problem in the same place."""
+        return f"{self.account_id}|{self.check}|{self.region}"
+
+
+class Verdict(str, Enum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    PARTIAL = "partial"
+    INDETERMINATE = "indeterminate"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class RegionVerdict:
+    account_id: str
+    region: str
+    verdict: Verdict
+    denied_actions: tuple[str, ...] = ()
+    deciding_policies: tuple[str, ...] = ()  # policy ids
+    unknown_keys: tuple[str, ...] = ()  # condition keys that made it indeterminate
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    account_id: str
+    exclude: tuple[str, ...]  # regions to exclude in Datadog
+    include_only: tuple[str, ...]  # audited regions minus excluded ones
+
+
+@dataclass(frozen=True)
+class ExpectedValues:
+    """What Datadog holds for an account (CSV file or Datadog API)."""
+
+    account_id: str
+    role_name: str | None = None
+    external_id: str | None = None
+    partition: str | None = None
+    regions_include_all: bool | None = None
+    regions_include_only: tuple[str, ...] = ()
+    source: str = ""
+    datadog_config_id: str = ""  # Datadog's id of the account config (API source): needed to PATCH it
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    started_at: str  # ISO 8601 UTC
+    finished_at: str
+    tool_version: str
+    config_digest: str
+    caller_arn: str = ""
+    complete: bool = True
+    api_calls: tuple[tuple[str, int], ...] = ()  # "service.Operation" -> count
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    run: RunInfo
+    inventory: Inventory
+    audited_regions: tuple[str, ...]
+    snapshots: tuple[AccountSnapshot, ...]
+    findings: tuple[Finding, ...]
+    regions: tuple[RegionVerdict, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (account id, reason): out of scope, suspended
+    expected: tuple[ExpectedValues, ...] = field(default=())
+    # AWS-managed policy documents read once per run (ARN, JSON text).
+    aws_managed_documents: tuple[tuple[str, str], ...] = ()

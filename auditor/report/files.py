@@ -1,0 +1,60 @@
+"""Run folders and atomic, private file writes.
+
+Every file is written to a temporary name in the same folder and renamed into place, so a
+reader (or an interrupted run) never sees half a file. Files are created 0600 and folders
+0700: reports hold account names, role ARNs and policy text that other users of the host
+need not read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_run_dir(output_dir: Path, when: datetime | None = None) -> Path:
+    """A new `<output_dir>/<UTC timestamp>/`, never an existing one."""
+    output_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1000):
+        candidate = output_dir / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir(mode=DIR_MODE)
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a new run folder under {output_dir}")
+
+
+def write_atomic(path: Path, writer: Callable[[IO[bytes]], None]) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def write_json(path: Path, data: Any) -> Path:
+    return write_text(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n")

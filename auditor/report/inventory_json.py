@@ -1,0 +1,85 @@
+"""inventory.json: everything a run collected, so analysis and rendering can be redone offline.
+
+External ids are masked on the way out (in the audit-role config and in every trust policy's
+`sts:ExternalId` condition): the file can be shared with people who must not hold them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from auditor.model import AccountSnapshot, AuditResult, ExpectedValues, Inventory
+from auditor.report.serialize import from_jsonable, to_jsonable
+from auditor.secrets import mask_secret
+
+FORMAT_VERSION = 1
+_EXTERNAL_ID_RAW = re.compile(r'("sts:externalid"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])', re.IGNORECASE)
+
+
+def mask_external_ids(document: str) -> str:
+    """The policy text with every sts:ExternalId condition value masked."""
+    try:
+        data = json.loads(document)
+    except (ValueError, TypeError):
+        # Not JSON (that is a finding elsewhere): still never leak what looks like an id.
+        return _EXTERNAL_ID_RAW.sub(lambda m: m.group(1) + '"****"', document)
+    return json.dumps(_mask_in(data), separators=(",", ":"))
+
+
+def _mask_in(node: Any, under_condition: bool = False) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if under_condition and isinstance(k, str) and k.lower() == "sts:externalid":
+                out[k] = [mask_secret(str(x)) for x in v] if isinstance(v, list) else mask_secret(str(v))
+            else:
+                out[k] = _mask_in(v, under_condition or k == "Condition")
+        return out
+    if isinstance(node, list):
+        return [_mask_in(x, under_condition) for x in node]
+    return node
+
+
+def _masked_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
+    role = snap.get("role")
+    if role:
+        role["trust_policy"] = mask_external_ids(role["trust_policy"])
+    for other in snap.get("other_roles", []):
+        other["trust_policy"] = mask_external_ids(other["trust_policy"])
+    return snap
+
+
+def inventory_to_dict(result: AuditResult) -> dict[str, Any]:
+    expected = []
+    for e in result.expected:
+        d = to_jsonable(e)
+        d["external_id"] = mask_secret(e.external_id) if e.external_id else e.external_id
+        expected.append(d)
+    return {
+        "format_version": FORMAT_VERSION,
+        "run": to_jsonable(result.run),
+        "audited_regions": list(result.audited_regions),
+        "inventory": to_jsonable(result.inventory),
+        "snapshots": [_masked_snapshot(to_jsonable(s)) for s in result.snapshots],
+        "skipped": [{"account_id": a, "reason": r} for a, r in result.skipped],
+        "aws_managed_documents": dict(result.aws_managed_documents),
+        "expected": expected,
+    }
+
+
+def load_inventory(path: str | Path) -> tuple[Inventory, dict[str, AccountSnapshot], dict[str, Any]]:
+    """(inventory, snapshots by account id, the rest of the file) from a run's inventory.json."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "inventory.json"
+    data = json.loads(p.read_text(encoding="utf-8"))
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{p}: unsupported inventory format {data.get('format_version')!r}")
+    inventory = from_jsonable(Inventory, data["inventory"])
+    snaps = {s["account_id"]: from_jsonable(AccountSnapshot, s) for s in data["snapshots"]}
+    meta = {k: v for k, v in data.items() if k not in ("inventory", "snapshots")}
+    meta["expected"] = [from_jsonable(ExpectedValues, e) for e in data.get("expected", [])]
+    return inventory, snaps, meta

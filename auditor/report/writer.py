@@ -1,0 +1,73 @@
+"""Write one run folder: JSON, CSV, exclusion lists, inventory and the workbook.
+
+Each file is written atomically; run.json is written last, so a folder whose run.json says
+`complete: true` holds every file.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditor.model import AuditResult, Status
+from auditor.report.cells import safe_cell
+from auditor.report.exclusions import write_exclusions
+from auditor.report.files import make_run_dir, write_atomic, write_json
+from auditor.report.inventory_json import inventory_to_dict
+from auditor.report.serialize import to_jsonable
+from auditor.report.tables import findings_frame, regions_frame
+from auditor.report.workbook import write_workbook
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> Path:
+    safe = df.map(safe_cell) if not df.empty else df
+
+    def dump(fh: Any) -> None:
+        buf = io.StringIO()
+        safe.to_csv(buf, index=False, lineterminator="\n")
+        fh.write(buf.getvalue().encode("utf-8"))
+
+    return write_atomic(path, dump)
+
+
+def run_summary(result: AuditResult, *, exit_code: int | None = None) -> dict[str, Any]:
+    errored = {s.account_id for s in result.snapshots if s.error}
+    by_status = Counter(f.status.value for f in result.findings)
+    failing = Counter(f.severity.value for f in result.findings if f.status is Status.FAIL)
+    return {
+        **to_jsonable(result.run),
+        "api_calls": dict(result.run.api_calls),
+        "api_calls_total": sum(n for _, n in result.run.api_calls),
+        "organization_id": result.inventory.organization_id,
+        "accounts_total": len(result.inventory.accounts),
+        "accounts_audited": len(result.snapshots) - len(errored),
+        "accounts_errored": len(errored),
+        "accounts_skipped": len(result.skipped),
+        "regions_audited": len(result.audited_regions),
+        "findings_by_status": dict(sorted(by_status.items())),
+        "failing_by_severity": dict(sorted(failing.items())),
+        "exit_code": exit_code,
+    }
+
+
+def write_run(result: AuditResult, output_dir: Path, *, exit_code: int | None = None) -> Path:
+    run_dir = make_run_dir(output_dir)
+    write_result_files(result, run_dir)
+    write_json(run_dir / "run.json", run_summary(result, exit_code=exit_code))
+    return run_dir
+
+
+def write_result_files(result: AuditResult, run_dir: Path) -> None:
+    """Everything but run.json (also used to re-render a run from its JSON)."""
+    findings = findings_frame(result.findings)
+    write_json(run_dir / "findings.json", [to_jsonable(f) for f in result.findings])
+    write_csv(run_dir / "findings.csv", findings)
+    write_csv(run_dir / "regions.csv", regions_frame(result))
+    write_json(run_dir / "inventory.json", inventory_to_dict(result))
+    accounts = {a.id: a for a in result.inventory.accounts}
+    write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts)
+    write_workbook(run_dir / "audit.xlsx", result)
