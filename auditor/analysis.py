@@ -37,6 +37,7 @@ def analyze(
     expected: Mapping[str, ExpectedValues],
     aws_managed_documents: Mapping[str, str],
     extra_findings: Sequence[Finding] = (),
+    datadog_inventory_complete: bool = False,
 ) -> tuple[list[Finding], list[RegionVerdict], list[Exclusion]]:
     findings: list[Finding] = list(extra_findings)
     for account_id, snap in snapshots.items():
@@ -65,7 +66,9 @@ def analyze(
         exclude_partial=cfg.regions.exclude_partial,
     )
     findings.extend(matrix.findings)
-    if expected:
+    # Only the Datadog API lists every account Datadog monitors: with a CSV, an account the
+    # file leaves out is not evidence that Datadog does not monitor it.
+    if datadog_inventory_complete:
         findings.extend(
             datadog_findings(
                 inventory,

@@ -1,0 +1,189 @@
+"""Checks that compare Datadog's AWS integration settings with the organization.
+
+Pure: takes the inventory, what Datadog holds (ExpectedValues from the API) and the region
+exclusions the region matrix produced; returns findings. The role name and external id
+comparisons live in their own check modules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+
+from auditor.checks.catalogue import CheckSpec, finding, register
+from auditor.model import Account, Exclusion, ExpectedValues, Finding, Inventory, Severity, Status
+
+NOT_IN_ORG = "datadog_account_not_in_org"
+MISSING = "datadog_account_missing"
+REGIONS_INCLUDE_DENIED = "datadog_regions_include_denied"
+PARTITION_MISMATCH = "datadog_partition_mismatch"
+API_ERROR = "datadog_api_error"
+
+register(
+    CheckSpec(
+        NOT_IN_ORG,
+        Severity.LOW,
+        "Datadog monitors an AWS account that is not an active member of the organization",
+        "If the account was closed or left the organization, delete it from Datadog's AWS integration; "
+        "if it belongs to another organization on purpose, audit it there.",
+    ),
+    CheckSpec(
+        MISSING,
+        Severity.INFO,
+        "Datadog does not monitor this active account",
+        "Add the account to Datadog's AWS integration (CloudFormation StackSet), or ignore this finding "
+        "with [datadog] report_unmonitored_accounts = false if it is meant to stay unmonitored.",
+    ),
+    CheckSpec(
+        REGIONS_INCLUDE_DENIED,
+        Severity.MEDIUM,
+        "Datadog collects from regions the organization denies",
+        "Set the account's regions in Datadog to the corrected include_only list "
+        "(`auditor datadog sync-regions --run DIR --config FILE --apply`).",
+    ),
+    CheckSpec(
+        PARTITION_MISMATCH,
+        Severity.HIGH,
+        "Datadog's AWS partition for the account differs from the organization's",
+        "Fix the account's partition in Datadog's AWS integration "
+        "(delete the account there and add it again in the right partition).",
+    ),
+    CheckSpec(
+        API_ERROR,
+        Severity.HIGH,
+        "The Datadog API could not be read; Datadog-side checks were skipped",
+        "Check DD_API_KEY / DD_APP_KEY, the application key's scopes (aws_configuration_read), "
+        "[datadog] site / api_url, and Datadog's status page; the AWS-side audit is complete.",
+    ),
+)
+
+
+def datadog_findings(
+    inventory: Inventory,
+    audited_account_ids: Collection[str],
+    expected: Mapping[str, ExpectedValues],
+    exclusions: Mapping[str, Exclusion],
+    audited_regions: Iterable[str],
+    *,
+    partition: str,
+    report_unmonitored: bool,
+) -> list[Finding]:
+    """Findings for every account Datadog or the organization knows that the two disagree on.
+
+    `expected` must be Datadog's full list (the API source): an account absent from it is unmonitored.
+    """
+    audited = set(audited_account_ids)
+    del audited_regions  # exclusions already hold the audited regions minus the denied ones
+    out: list[Finding] = []
+    for account_id in sorted(expected):
+        ev = expected[account_id]
+        account = inventory.account(account_id)
+        if account is None or not account.active:
+            out.append(_not_in_org(ev, account))
+            continue
+        if ev.partition and ev.partition != partition:
+            out.append(
+                finding(
+                    PARTITION_MISMATCH, account, Status.FAIL,
+                    f"Datadog has partition {ev.partition!r}; the organization is in {partition!r}, "
+                    "so Datadog builds the wrong role ARN.",
+                    evidence=json.dumps({"datadog": ev.partition, "organization": partition}),
+                )
+            )
+        exclusion = exclusions.get(account_id)
+        if account_id in audited and exclusion is not None:
+            denied_finding = _regions_include_denied(account, ev, exclusion)
+            if denied_finding is not None:
+                out.append(denied_finding)
+    if report_unmonitored:
+        for account in sorted(inventory.accounts, key=lambda a: a.id):
+            if account.active and account.id in audited and account.id not in expected:
+                out.append(
+                    finding(MISSING, account, Status.FAIL,
+                            "The account is active in the organization but Datadog does not monitor it.")
+                )
+    return out
+
+
+def _not_in_org(ev: ExpectedValues, account: Account | None) -> Finding:
+    if account is None:
+        account = Account(
+            id=ev.account_id, name="(not in organization)", email="", status="", parent_id="", ou_path="",
+            chain=(),
+        )
+        detail = "Datadog monitors this account, but the organization has no such account (stale entry)."
+    else:
+        detail = f"Datadog monitors this account, but its status in the organization is {account.status}."
+    return finding(NOT_IN_ORG, account, Status.FAIL, detail,
+                   evidence=json.dumps({"datadog_config_id": ev.datadog_config_id}))
+
+
+def denied_in_datadog(ev: ExpectedValues, exclusion: Exclusion) -> tuple[str, ...]:
+    """Regions the organization denies that Datadog's setting still includes (sorted)."""
+    if ev.regions_include_all:
+        return tuple(sorted(set(exclusion.exclude)))
+    if ev.regions_include_all is None:
+        return ()  # the source does not say which regions Datadog collects from
+    return tuple(sorted(set(exclusion.exclude) & set(ev.regions_include_only)))
+
+
+def proposed_include_only(
+    ev: ExpectedValues, exclusion: Exclusion, *, allow_widen: bool = False
+) -> tuple[str, ...]:
+    """The include_only list Datadog should hold.
+
+    From include_all: the run's list (audited regions minus denied ones). From include_only: the
+    current list minus denied regions, so regions the run did not evaluate stay; with `allow_widen`
+    the run's allowed regions that Datadog lacks are added too.
+    """
+    excluded = set(exclusion.exclude)
+    if ev.regions_include_all:
+        return tuple(sorted(set(exclusion.include_only) - excluded))
+    kept = set(ev.regions_include_only) - excluded
+    if allow_widen:
+        kept |= set(exclusion.include_only) - excluded
+    return tuple(sorted(kept))
+
+
+def regions_setting(ev: ExpectedValues) -> dict[str, object]:
+    """Datadog's region setting in the API's own shape."""
+    if ev.regions_include_all:
+        return {"include_all": True}
+    return {"include_only": list(ev.regions_include_only)}
+
+
+def _regions_include_denied(account: Account, ev: ExpectedValues, exclusion: Exclusion) -> Finding | None:
+    denied = denied_in_datadog(ev, exclusion)
+    if not denied:
+        return None
+    proposed = proposed_include_only(ev, exclusion)
+    current = "all regions" if ev.regions_include_all else ", ".join(ev.regions_include_only)
+    fix = (
+        f"Corrected include_only: {', '.join(proposed)}."
+        if proposed
+        else "Every region Datadog collects from is denied: there is no region left to include."
+    )
+    return finding(
+        REGIONS_INCLUDE_DENIED, account, Status.FAIL,
+        f"Datadog collects from {current}; the organization denies {', '.join(denied)}. {fix}",
+        evidence=json.dumps({
+            "current": regions_setting(ev),
+            "denied": list(denied),
+            "proposed": {"include_only": list(proposed)},
+        }),
+    )
+
+
+def datadog_api_error_finding(error: str | BaseException, *, management_account_id: str = "") -> Finding:
+    """The run-level finding recorded when the Datadog API failed (the AWS audit still completes).
+
+    A DatadogApiError's message already names the endpoint and never the keys; any other
+    exception is shown with its type so an unexpected failure is still recognisable.
+    """
+    message = error if isinstance(error, str) else str(error)
+    # Compared by name: checks/ stays free of the API client's imports.
+    if isinstance(error, BaseException) and type(error).__name__ != "DatadogApiError":
+        message = f"{type(error).__name__}: {error}"
+    account = Account(id=management_account_id, name="(Datadog API)", email="", status="", parent_id="",
+                      ou_path="", chain=())
+    return finding(API_ERROR, account, Status.ERROR, message)

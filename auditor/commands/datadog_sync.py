@@ -1,0 +1,312 @@
+"""`auditor datadog sync-regions`: push a run's region exclusions back into Datadog.
+
+Dry run by default: shows, per account, Datadog's current region setting and the proposed one.
+With --apply it PATCHes the changed accounts one at a time. Only accounts whose Datadog setting
+includes a region the organization denies are touched, regions are never added unless
+--allow-widen, and a run older than [datadog] sync_max_run_age_hours is refused for --apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
+from auditor.config import ConfigError, DatadogConfig, load_config
+from auditor.datadog.api import DatadogApi, DatadogApiError
+from auditor.model import Exclusion, ExpectedValues
+
+log = logging.getLogger("auditor.datadog")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ACTIONS = ("updated", "failed", "would_update", "no_region_left", "not_in_datadog", "unchanged")
+
+
+class SyncInputError(ValueError):
+    """The run folder or the arguments cannot be used; the message says which file or flag."""
+
+
+@dataclass(frozen=True)
+class RunExclusion:
+    account_id: str
+    account_name: str
+    exclusion: Exclusion
+
+
+@dataclass
+class AccountPlan:
+    account_id: str
+    account_name: str
+    action: str  # one of ACTIONS
+    datadog_config_id: str = ""
+    current: dict[str, Any] | None = None
+    proposed: dict[str, Any] | None = None
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)  # regions --allow-widen would add
+    error: str = ""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `datadog sync-regions` to the CLI; the chosen command is in `args.handler(args) -> int`."""
+    datadog = subparsers.add_parser("datadog", help="work with Datadog's AWS integration")
+    datadog.set_defaults(handler=lambda _args: _usage(datadog))
+    sub = datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
+    sync = sub.add_parser(
+        "sync-regions",
+        help="set Datadog's region lists from a run's exclusions (dry run unless --apply)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sync.add_argument("--run", required=True, metavar="DIR",
+                      help="run folder holding exclusions.json and run.json")
+    sync.add_argument("--config", required=True, metavar="FILE", help="auditor config (TOML)")
+    sync.add_argument("--account", action="append", default=[], metavar="ID",
+                      help="only this account (repeatable)")
+    sync.add_argument("--apply", action="store_true", help="send the changes to Datadog")
+    sync.add_argument("--allow-widen", action="store_true",
+                      help="also add allowed regions that Datadog does not currently include")
+    sync.set_defaults(handler=run_sync_regions)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def run_sync_regions(
+    args: argparse.Namespace,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    out: TextIO | None = None,
+    api_kwargs: Mapping[str, Any] | None = None,
+) -> int:
+    """The command. `env`, `now`, `out` and `api_kwargs` exist for tests."""
+    env = os.environ if env is None else env
+    now = now or datetime.now(UTC)
+    out = out or sys.stdout
+    try:
+        cfg = load_config(args.config).datadog
+        run_dir = Path(args.run)
+        finished = _run_finished_at(run_dir)
+        wanted = _run_exclusions(run_dir)
+        accounts = _select_accounts(wanted, args.account)
+        age = now - finished
+        limit = timedelta(hours=cfg.sync_max_run_age_hours)
+        if args.apply and age > limit:
+            raise SyncInputError(
+                f"{run_dir}: run finished {_hours(age)} ago, older than [datadog] sync_max_run_age_hours = "
+                f"{cfg.sync_max_run_age_hours:g}; run the audit again before applying"
+            )
+    except (ConfigError, SyncInputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        log.error("sync-regions refused: %s", exc)
+        return EXIT_USAGE
+    if age > limit:
+        print(f"warning: run finished {_hours(age)} ago; --apply would be refused", file=out)
+    return _sync(cfg, run_dir, accounts, args, env, now, out, dict(api_kwargs or {}))
+
+
+def _sync(
+    cfg: DatadogConfig,
+    run_dir: Path,
+    accounts: list[RunExclusion],
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    now: datetime,
+    out: TextIO,
+    api_kwargs: dict[str, Any],
+) -> int:
+    mode = "apply" if args.apply else "dry-run"
+    log.info("sync-regions %s from %s: %d accounts", mode, run_dir, len(accounts))
+    try:
+        api = DatadogApi.from_config(cfg, env, **api_kwargs)
+    except DatadogApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with api:
+        try:
+            current = {ev.account_id: ev for ev in api.list_accounts()}
+        except DatadogApiError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            log.error("sync-regions: %s", exc)
+            return EXIT_FAILED
+        plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
+        for plan in plans:
+            if plan.action == "would_update" and args.apply:
+                _apply(api, plan)
+            _show(plan, out)
+    record = {
+        "command": "datadog sync-regions",
+        "mode": mode,
+        "allow_widen": bool(args.allow_widen),
+        "run": str(run_dir),
+        "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "datadog_url": api.url,
+        "accounts": [plan.__dict__ for plan in plans],
+    }
+    try:
+        path = _write_record(run_dir, now, record)
+    except OSError as exc:
+        print(f"error: {run_dir}: cannot write the sync record: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    failed = [p.account_id for p in plans if p.action == "failed"]
+    counts = {a: sum(p.action == a for p in plans) for a in ACTIONS}
+    summary = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n) or "no accounts"
+    print(f"{mode}: {summary}; record: {path}", file=out)
+    log.info("sync-regions %s done: %s; record %s", mode, summary, path)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _plan(item: RunExclusion, ev: ExpectedValues | None, allow_widen: bool) -> AccountPlan:
+    plan = AccountPlan(item.account_id, item.account_name, "unchanged")
+    if ev is None:
+        plan.action = "not_in_datadog"
+        return plan
+    plan.datadog_config_id = ev.datadog_config_id
+    plan.current = regions_setting(ev)
+    if not denied_in_datadog(ev, item.exclusion):
+        return plan  # no denied region in Datadog's setting: leave it as it is
+    proposed = proposed_include_only(ev, item.exclusion, allow_widen=allow_widen)
+    widest = proposed_include_only(ev, item.exclusion, allow_widen=True)
+    currently = set(ev.regions_include_only)
+    plan.proposed = {"include_only": list(proposed)}
+    if not ev.regions_include_all:
+        plan.removed = sorted(currently - set(proposed))
+        plan.added = sorted(set(proposed) - currently)
+        plan.withheld = sorted(set(widest) - set(proposed))
+    else:
+        plan.removed = sorted(set(item.exclusion.exclude))
+    plan.action = "would_update" if proposed else "no_region_left"
+    return plan
+
+
+def _apply(api: DatadogApi, plan: AccountPlan) -> None:
+    regions = (plan.proposed or {}).get("include_only", [])
+    try:
+        api.update_regions(plan.datadog_config_id, plan.account_id, regions)
+    except DatadogApiError as exc:
+        plan.action, plan.error = "failed", str(exc)
+        log.error("sync-regions: account %s: PATCH failed: %s", plan.account_id, exc)
+        return
+    plan.action = "updated"
+    log.info("sync-regions: account %s (Datadog config %s): regions set to include_only %s",
+             plan.account_id, plan.datadog_config_id, ", ".join(regions))
+
+
+def _show(plan: AccountPlan, out: TextIO) -> None:
+    name = f" ({plan.account_name})" if plan.account_name else ""
+    print(f"{plan.account_id}{name}: {plan.action.replace('_', ' ')}", file=out)
+    if plan.current is not None and plan.proposed is not None:
+        print(f"  - {_setting(plan.current)}", file=out)
+        print(f"  + {_setting(plan.proposed)}", file=out)
+        if plan.removed:
+            print(f"    removes: {', '.join(plan.removed)}", file=out)
+        if plan.added:
+            print(f"    adds: {', '.join(plan.added)}", file=out)
+        if plan.withheld:
+            print(f"    not added without --allow-widen: {', '.join(plan.withheld)}", file=out)
+    elif plan.current is not None:
+        print(f"    {_setting(plan.current)}", file=out)
+    if plan.error:
+        print(f"    {plan.error}", file=out)
+
+
+def _setting(setting: Mapping[str, Any]) -> str:
+    if setting.get("include_all"):
+        return "include_all"
+    return "include_only: " + (", ".join(setting.get("include_only", [])) or "(none)")
+
+
+def _hours(age: timedelta) -> str:
+    return f"{age.total_seconds() / 3600:.1f} h"
+
+
+# --- run folder ------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SyncInputError(f"{path}: not found (is --run a run folder?)") from None
+    except OSError as exc:
+        raise SyncInputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SyncInputError(f"{path}: not valid JSON: {exc}") from None
+
+
+def _run_finished_at(run_dir: Path) -> datetime:
+    path = run_dir / "run.json"
+    data = _read_json(path)
+    value = data.get("finished_at") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        raise SyncInputError(f"{path}: \"finished_at\" is missing; expected an ISO 8601 UTC time")
+    try:
+        finished = datetime.fromisoformat(value)  # 3.11 reads a trailing "Z"
+    except ValueError:
+        raise SyncInputError(f"{path}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
+    return finished if finished.tzinfo else finished.replace(tzinfo=UTC)
+
+
+def _run_exclusions(run_dir: Path) -> list[RunExclusion]:
+    path = run_dir / "exclusions.json"
+    data = _read_json(path)
+    if not isinstance(data, list):
+        raise SyncInputError(f"{path}: expected a list of accounts, found {type(data).__name__}")
+    items = []
+    for i, entry in enumerate(data):
+        where = f"{path}: entry {i}"
+        if not isinstance(entry, dict):
+            raise SyncInputError(f"{where}: expected an object, found {type(entry).__name__}")
+        account_id = entry.get("account_id")
+        if not isinstance(account_id, str) or not (len(account_id) == 12 and account_id.isdigit()):
+            raise SyncInputError(f"{where}: \"account_id\" = {account_id!r} is not a 12-digit account id")
+        lists = {}
+        for key in ("exclude", "include_only"):
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+                raise SyncInputError(f"{where}: \"{key}\" must be a list of region names")
+            lists[key] = tuple(value)
+        name = entry.get("account_name") or ""
+        exclusion = Exclusion(account_id, lists["exclude"], lists["include_only"])
+        items.append(RunExclusion(account_id, str(name), exclusion))
+    return items
+
+
+def _select_accounts(items: list[RunExclusion], wanted: Sequence[str]) -> list[RunExclusion]:
+    if not wanted:
+        return items
+    known = {item.account_id for item in items}
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        raise SyncInputError(f"--account {unknown[0]}: not in the run's exclusions.json")
+    return [item for item in items if item.account_id in set(wanted)]
+
+
+def _write_record(run_dir: Path, now: datetime, record: Mapping[str, Any]) -> Path:
+    """sync-<UTC timestamp>.json, written atomically (temp file + rename) and never overwritten."""
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    path, n = run_dir / f"sync-{stamp}.json", 1
+    while path.exists():
+        path, n = run_dir / f"sync-{stamp}-{n}.json", n + 1
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".sync-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

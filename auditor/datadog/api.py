@@ -1,0 +1,320 @@
+"""What Datadog holds for each AWS account, read (and region lists written) through Datadog's API v2.
+
+Transport is the official `datadog-api-client`; this module adds what the audit needs around it:
+bounded retries that honour Datadog's rate-limit headers, errors that name the endpoint (never the
+keys), JSON:API pagination, and the translation into `ExpectedValues`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Self, TypeVar
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import urllib3
+from datadog_api_client import ApiClient, Configuration
+from datadog_api_client.exceptions import ApiException, OpenApiException
+from datadog_api_client.v2.api.aws_integration_api import AWSIntegrationApi
+from datadog_api_client.v2.model.aws_account_type import AWSAccountType
+from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
+from datadog_api_client.v2.model.aws_account_update_request_attributes import (
+    AWSAccountUpdateRequestAttributes,
+)
+from datadog_api_client.v2.model.aws_account_update_request_data import AWSAccountUpdateRequestData
+from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
+from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsIncludeOnly
+
+from auditor.checks.datadog_side import datadog_api_error_finding
+from auditor.config import DatadogConfig
+from auditor.model import ExpectedValues
+
+__all__ = [
+    "DatadogAccounts",
+    "DatadogApi",
+    "DatadogApiError",
+    "base_url",
+    "datadog_api_error_finding",
+    "fetch_expected_values",
+    "keys_from_env",
+    "uses_datadog_api",
+]
+
+log = logging.getLogger("auditor.datadog")
+
+SOURCE = "datadog_api"
+ACCOUNTS_PATH = "/api/v2/integration/aws/accounts"
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_PAGES = 1000  # a guard against a server whose `links.next` never ends
+
+# account id -> what Datadog holds for it
+DatadogAccounts = dict[str, ExpectedValues]
+
+T = TypeVar("T")
+
+
+class DatadogApiError(RuntimeError):
+    """A Datadog API call failed for good. The message names the endpoint, never the keys."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+
+
+def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(api key, app key) when both are set and non-blank, else None."""
+    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
+    return (api_key, app_key) if api_key and app_key else None
+
+
+def uses_datadog_api(cfg: DatadogConfig, env: Mapping[str, str]) -> bool:
+    """Whether expected values come from the API: "datadog_api", or "auto" with both keys set."""
+    return cfg.expected_values == "datadog_api" or (
+        cfg.expected_values == "auto" and keys_from_env(env) is not None
+    )
+
+
+def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:
+    """[datadog] api_url, else https://api.<site>; DD_SITE counts when the config keeps the default site."""
+    if cfg.api_url:
+        return cfg.api_url.rstrip("/")
+    site = cfg.site
+    if site == DatadogConfig.site and env.get("DD_SITE", "").strip():
+        site = env["DD_SITE"].strip()
+    return f"https://api.{site}"
+
+
+class DatadogApi:
+    """The two calls the auditor makes: list AWS account configs, set an account's regions."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        app_key: str,
+        *,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        max_wait_seconds: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._secrets = (api_key, app_key)
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._max_wait = max_wait_seconds
+        self._sleep = sleep
+        conf = Configuration(host=self.url, api_key={"apiKeyAuth": api_key, "appKeyAuth": app_key})
+        conf.request_timeout = timeout
+        # We retry ourselves (capped waits, clear errors), so urllib3 must not retry or redirect.
+        conf.retry_policy = urllib3.util.Retry(total=False)
+        conf.enable_retry = False
+        self._client = ApiClient(conf)
+        self._api = AWSIntegrationApi(self._client)
+        # The client logs whole response bodies at DEBUG: they hold external ids.
+        logging.getLogger("datadog_api_client.rest").setLevel(logging.INFO)
+
+    @classmethod
+    def from_config(cls, cfg: DatadogConfig, env: Mapping[str, str], **kwargs: Any) -> DatadogApi:
+        keys = keys_from_env(env)
+        if keys is None:
+            raise DatadogApiError(
+                "Datadog API: DD_API_KEY and DD_APP_KEY must both be set in the environment "
+                "to read the AWS integration from Datadog"
+            )
+        return cls(base_url(cfg, env), *keys, **kwargs)
+
+    def __repr__(self) -> str:  # never show the keys
+        return f"DatadogApi(url={self.url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- calls ---------------------------------------------------------------------
+
+    def list_accounts(self) -> list[ExpectedValues]:
+        """Every AWS account config in Datadog, following `links.next` if the server paginates."""
+        endpoint = f"GET {ACCOUNTS_PATH}"
+        page = self._call(endpoint, lambda: self._api.list_aws_accounts().to_dict())
+        items = list(page.get("data") or [])
+        seen: set[str] = set()
+        while next_link := (page.get("links") or {}).get("next"):
+            path, query = self._same_host_path(next_link, endpoint)
+            if next_link in seen or len(seen) >= MAX_PAGES:
+                raise DatadogApiError(f"Datadog API {endpoint}: pagination does not end ({path})",
+                                      endpoint=endpoint)
+            seen.add(next_link)
+            page = self._call(endpoint, lambda p=path, q=query: self._get_page(p, q))
+            items.extend(page.get("data") or [])
+        return [_expected_values(item, endpoint) for item in items]
+
+    def update_regions(self, config_id: str, aws_account_id: str, include_only: Sequence[str]) -> None:
+        """PATCH the account config so Datadog collects only from `include_only`."""
+        endpoint = f"PATCH {ACCOUNTS_PATH}/{config_id}"
+        body = AWSAccountUpdateRequest(
+            data=AWSAccountUpdateRequestData(
+                type=AWSAccountType.ACCOUNT,
+                attributes=AWSAccountUpdateRequestAttributes(
+                    aws_account_id=aws_account_id,
+                    aws_regions=AWSRegionsIncludeOnly(include_only=list(include_only)),
+                ),
+            )
+        )
+        self._call(endpoint, lambda: self._api.update_aws_account(config_id, body))
+
+    # --- plumbing ------------------------------------------------------------------
+
+    def _get_page(self, path: str, query: list[tuple[str, str]]) -> dict[str, Any]:
+        headers: dict[str, str] = {"Accept": "application/json"}
+        for auth in self._client.configuration.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value") and auth.get("key") in (
+                "DD-API-KEY",
+                "DD-APPLICATION-KEY",
+            ):
+                headers[auth["key"]] = auth["value"]
+        resp = self._client.call_api(
+            path,
+            "GET",
+            query_params=query,
+            header_params=headers,
+            response_type=(AWSAccountsResponse,),
+            return_http_data_only=True,
+            check_type=True,
+            request_timeout=self._client.configuration.request_timeout,
+        )
+        return resp.to_dict()
+
+    def _same_host_path(self, link: str, endpoint: str) -> tuple[str, list[tuple[str, str]]]:
+        """Path and query of a `links.next`; the keys are only ever sent to our own host."""
+        target, ours = urlsplit(urljoin(self.url + "/", link)), urlsplit(self.url)
+        if (target.scheme, target.netloc) != (ours.scheme, ours.netloc):
+            raise DatadogApiError(
+                f"Datadog API {endpoint}: next page is on another host ({target.netloc}); not followed",
+                endpoint=endpoint,
+            )
+        return target.path, parse_qsl(target.query, keep_blank_values=True)
+
+    def _call(self, endpoint: str, fn: Callable[[], T]) -> T:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return fn()
+            except ApiException as exc:
+                status = int(exc.status or 0)
+                if status not in RETRY_STATUSES or attempt == self._max_attempts:
+                    raise self._error(endpoint, status, exc, attempt) from None
+                wait = self._wait(attempt, exc.headers or {})
+                log.warning("Datadog API %s: HTTP %s, retrying in %.1fs (attempt %d/%d)",
+                            endpoint, status, wait, attempt, self._max_attempts)
+            except urllib3.exceptions.HTTPError as exc:
+                if attempt == self._max_attempts:
+                    raise DatadogApiError(
+                        f"Datadog API {endpoint} at {self.url}: no answer after {attempt} attempts "
+                        f"({type(exc).__name__})",
+                        endpoint=endpoint,
+                    ) from None
+                wait = self._wait(attempt, {})
+                log.warning("Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
+                            endpoint, type(exc).__name__, wait, attempt, self._max_attempts)
+            except OpenApiException as exc:  # the response did not fit the API's schema
+                raise DatadogApiError(
+                    f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",
+                    endpoint=endpoint,
+                ) from None
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, attempt: int, headers: Mapping[str, str]) -> float:
+        """Seconds to wait: Datadog's X-RateLimit-Reset (seconds until reset), else Retry-After, else
+        exponential backoff; always capped so a run cannot hang on a rate limit."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        for name in ("x-ratelimit-reset", "retry-after"):
+            try:
+                return min(max(float(lowered[name]), 0.0), self._max_wait)
+            except (KeyError, ValueError):
+                continue
+        return min(self._backoff * 2 ** (attempt - 1), self._max_wait)
+
+    def _error(self, endpoint: str, status: int, exc: ApiException, attempts: int) -> DatadogApiError:
+        hint = {
+            401: "the API key or application key is not valid for this site",
+            403: "the application key lacks permission (needs aws_configuration_read, "
+            "and aws_configuration_edit to change regions)",
+            404: "not found",
+            429: "rate limited",
+        }.get(status, "server error" if status >= 500 else "request failed")
+        detail = _error_text(exc.body)
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        msg = f"Datadog API {endpoint} at {self.url} failed with HTTP {status}{tries}: {hint}"
+        if detail:
+            msg += f" ({self._scrub(detail)[:300]})"
+        return DatadogApiError(msg, status=status, endpoint=endpoint)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _error_text(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return "; ".join(str(e) for e in body["errors"])
+    return ""
+
+
+def _expected_values(item: Mapping[str, Any], endpoint: str) -> ExpectedValues:
+    attrs = item.get("attributes") or {}
+    account_id = str(attrs.get("aws_account_id") or "")
+    if not account_id:
+        raise DatadogApiError(
+            f"Datadog API {endpoint}: account config {item.get('id')!r} has no aws_account_id",
+            endpoint=endpoint,
+        )
+    auth = attrs.get("auth_config") or {}
+    regions = attrs.get("aws_regions")
+    include_all: bool | None = None
+    include_only: tuple[str, ...] = ()
+    if isinstance(regions, Mapping):
+        if "include_only" in regions:
+            include_all, include_only = False, tuple(regions.get("include_only") or ())
+        elif "include_all" in regions:
+            include_all = bool(regions["include_all"])
+    else:
+        include_all = True  # the API's documented default
+    return ExpectedValues(
+        account_id=account_id,
+        role_name=auth.get("role_name"),
+        external_id=auth.get("external_id"),
+        partition=str(attrs.get("aws_partition") or "aws"),
+        regions_include_all=include_all,
+        regions_include_only=include_only,
+        source=SOURCE,
+        datadog_config_id=str(item.get("id") or ""),
+    )
+
+
+def fetch_expected_values(
+    cfg: DatadogConfig, env: Mapping[str, str] | None = None, **client_kwargs: Any
+) -> DatadogAccounts:
+    """Account id -> what Datadog holds for it. Raises DatadogApiError (keys missing, API failure)."""
+    env = os.environ if env is None else env
+    with DatadogApi.from_config(cfg, env, **client_kwargs) as api:
+        values = api.list_accounts()
+    accounts: DatadogAccounts = {}
+    for ev in values:
+        if ev.account_id in accounts:
+            log.warning("Datadog holds AWS account %s twice (configs %s and %s); using the first",
+                        ev.account_id, accounts[ev.account_id].datadog_config_id, ev.datadog_config_id)
+            continue
+        accounts[ev.account_id] = ev
+    log.info("Datadog API: %d AWS account configs read from %s", len(accounts), base_url(cfg, env))
+    return accounts

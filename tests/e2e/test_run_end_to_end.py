@@ -1,0 +1,59 @@
+"""`auditor run` over HTTP against a moto server holding a whole organization."""
+
+import csv
+import json
+import os
+
+import boto3
+
+from auditor.cli import main
+from auditor.demo import build_demo_org
+
+
+def write_config(tmp_path, **datadog):
+    cfg = tmp_path / "auditor.toml"
+    lines = [
+        "[regions]",
+        'audited = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]',
+        "[run]",
+        "workers = 4",
+        "max_attempts = 2",
+        "[datadog]",
+        'expected_values = "none"',
+    ]
+    lines += [f'{k} = "{v}"' for k, v in datadog.items()]
+    cfg.write_text("\n".join(lines) + "\n")
+    os.chmod(cfg, 0o600)
+    return cfg
+
+
+def test_run_lists_every_active_account_once_and_reports_unassumable_ones(moto_server, tmp_path):
+    org = build_demo_org(boto3.Session(region_name="us-east-1"), total_accounts=24)
+    out = tmp_path / "reports"
+    code = main(["run", "--config", str(write_config(tmp_path)), "--output-dir", str(out), "--quiet"])
+    assert code == 1  # the demo organization has failing findings of high severity
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir() and p.name[0].isdigit()]
+    for name in ("findings.json", "findings.csv", "regions.csv", "exclusions.json", "run.json",
+                 "inventory.json", "audit.xlsx"):
+        assert (run_dir / name).is_file(), name
+    run = json.loads((run_dir / "run.json").read_text())
+    suspended = {a for a, spec in org.accounts.items() if spec.status != "ACTIVE"}
+    active = (set(org.accounts) | {org.management_account_id}) - suspended
+    deleted = {a for a, spec in org.accounts.items() if spec.problem == "audit_role_deleted"}
+    assert run["accounts_audited"] + run["accounts_errored"] == len(active)
+    assert run["accounts_errored"] == len(deleted) == 1
+    assert run["accounts_skipped"] == len(suspended)
+    assert run["api_calls"]["sts.AssumeRole"] == len(active) - 1  # the management account uses its own
+    findings = json.loads((run_dir / "findings.json").read_text())
+    by_account: dict[str, set[str]] = {}
+    for f in findings:
+        by_account.setdefault(f["account_id"], set()).add(f["check"])
+    assert set(by_account) >= active
+    assert not (set(by_account) & suspended)
+    (bad,) = deleted
+    err = next(f for f in findings if f["account_id"] == bad)
+    assert err["check"] == "audit_role_unassumable" and err["status"] == "error"
+    assert "AccessDenied" in err["detail"]
+    regions = list(csv.DictReader((run_dir / "regions.csv").open()))
+    rows = {(r["account_id"], r["region"]) for r in regions}
+    assert len(rows) == len(regions) == len(active) * 4

@@ -1,0 +1,29 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "policies"
+PACKAGED = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
+
+
+def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):
+    code = main(["demo", "--output-dir", str(tmp_path)])
+    assert code == 1  # the demo organization has planted high-severity problems
+    runs = [p for p in tmp_path.iterdir() if p.is_dir() and p.name[0].isdigit()]
+    assert len(runs) == 1
+    for name in ("findings.json", "findings.csv", "regions.csv", "exclusions.json", "run.json",
+                 "inventory.json", "audit.xlsx"):
+        assert (runs[0] / name).is_file()
+    run = json.loads((runs[0] / "run.json").read_text())
+    assert run["complete"] is True
+    assert run["accounts_errored"] == 1 and run["accounts_skipped"] == 1
+    assert str(runs[0]) in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/ not beside the repository")
+def test_packaged_policies_are_the_shared_real_ones():
+    for src in SHARED.glob("*.json"):
+        assert json.loads((PACKAGED / src.name).read_text()) == json.loads(src.read_text())
