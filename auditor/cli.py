@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from auditor import __version__
-from auditor.commands import datadog_sync, demo, run
+from auditor.commands import datadog_sync, demo, explain, run
 
-COMMANDS = (run, demo, datadog_sync)
+COMMANDS = (run, demo, explain, datadog_sync)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,6 +47,99 @@ _SPECS: tuple[CheckSpec, ...] = (
         "The Datadog integration role is present and healthy",
         "Nothing to do.",
     ),
+    # --- role checks (auditor/checks/role.py and the modules it calls) ---
+    CheckSpec(
+        "role_name_mismatch",
+        Severity.HIGH,
+        "The role name Datadog was given differs from the IAM role's name",
+        "Give Datadog the role's exact name (with its path, without spaces or invisible characters), "
+        "or rename the role to the name Datadog holds.",
+    ),
+    CheckSpec(
+        "trust_policy_invalid",
+        Severity.HIGH,
+        "The Datadog role's trust policy cannot be read",
+        "Replace the trust policy with Datadog's documented one (Allow sts:AssumeRole to Datadog's account "
+        "with a StringEquals sts:ExternalId condition).",
+    ),
+    CheckSpec(
+        "trust_principal_wrong_account",
+        Severity.HIGH,
+        "The trust policy does not trust Datadog's account for the configured site and partition",
+        "Set the trust policy's Principal to {\"AWS\": \"arn:<partition>:iam::<Datadog account>:root\"} for "
+        "your Datadog site (the detail names the exact ARN).",
+    ),
+    CheckSpec(
+        "trust_principal_not_root",
+        Severity.MEDIUM,
+        "The trust policy names a role or user in Datadog's account instead of the account",
+        "Name Datadog's account root (arn:<partition>:iam::<Datadog account>:root) as the documented principal.",
+    ),
+    CheckSpec(
+        "trust_principal_wildcard",
+        Severity.CRITICAL,
+        "Any AWS principal may assume the Datadog role",
+        "Replace \"*\" (or the NotPrincipal) with Datadog's account principal at once.",
+    ),
+    CheckSpec(
+        "trust_principal_extra",
+        Severity.MEDIUM,
+        "Principals other than Datadog may assume the Datadog role",
+        "Remove every principal except Datadog's account from the trust policy; give other users their own role.",
+    ),
+    CheckSpec(
+        "trust_action_missing",
+        Severity.HIGH,
+        "The trust policy does not allow Datadog to call sts:AssumeRole",
+        "Allow \"sts:AssumeRole\" for Datadog's principal in an Allow statement (Principal, not NotPrincipal) "
+        "and remove any Deny of it.",
+    ),
+    CheckSpec(
+        "trust_external_id_missing",
+        Severity.HIGH,
+        "The trust policy lets Datadog assume the role without an external id",
+        "Add \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<id Datadog shows>\"}} to the statement "
+        "trusting Datadog.",
+    ),
+    CheckSpec(
+        "trust_external_id_loose",
+        Severity.MEDIUM,
+        "The trust policy's external id condition is loose or has conditions Datadog cannot meet",
+        "Keep exactly one StringEquals sts:ExternalId condition holding the id Datadog shows; remove wildcards, "
+        "stale ids, IfExists operators and network/organization/tag conditions.",
+    ),
+    CheckSpec(
+        "trust_external_id_mismatch",
+        Severity.HIGH,
+        "The trust policy's external id differs from the one Datadog uses",
+        "Copy the external id Datadog shows for this account into the sts:ExternalId condition.",
+    ),
+    CheckSpec(
+        "external_id_not_compared",
+        Severity.INFO,
+        "The external id could not be compared with Datadog's",
+        "Configure an expected-values source: [datadog] expected_values = \"csv\" with expected_values_csv, "
+        "or \"datadog_api\" with DD_API_KEY and DD_APP_KEY.",
+    ),
+    CheckSpec(
+        "role_permissions_missing",
+        Severity.MEDIUM,
+        "The Datadog role's policies do not allow actions Datadog calls",
+        "Attach Datadog's current DatadogAWSIntegrationPolicy to the role (or add the listed actions).",
+    ),
+    CheckSpec(
+        "role_permissions_unverified",
+        Severity.LOW,
+        "The Datadog role's permissions could not be fully checked",
+        "Let the audit role read the role's managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
+    ),
+    CheckSpec(
+        "security_audit_missing",
+        Severity.INFO,
+        "The SecurityAudit policy is not attached to the Datadog role",
+        "Attach arn:<partition>:iam::aws:policy/SecurityAudit if you use Datadog's resource collection or "
+        "Cloud Security Management.",
+    ),
 )
 
 CATALOGUE: dict[str, CheckSpec] = {s.id: s for s in _SPECS}

@@ -1,0 +1,12 @@
+"""IAM policy parsing and evaluation for organization policies (SCPs, RCPs). Pure: no I/O.
+
+- `document.parse_policy` -> PolicyDocument, or PolicyError naming policy, statement, element.
+- `statement.statement_applies`, `chain.evaluate_scp_chain` / `evaluate_rcp_chain`: three-valued.
+- `engine.Evaluator`: every org policy parsed once, decisions cached per policy chain.
+- `matrix.evaluate_regions`: the account x region matrix, findings and exclusions.
+- `explain.explain_region`: the decision for one account and region, level by level, as text.
+"""
+
+from auditor.policy.document import PolicyDocument, PolicyError, parse_policy
+
+__all__ = ["PolicyDocument", "PolicyError", "parse_policy"]

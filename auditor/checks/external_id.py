@@ -1,0 +1,224 @@
+"""External id checks: does the statement trusting Datadog require exactly the id Datadog sends?
+
+Datadog sends the external id it shows for the account; the trust policy should accept that id
+and nothing else (StringEquals, one value), and no condition Datadog's request cannot meet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from auditor.checks.catalogue import finding
+from auditor.checks.context import RoleContext
+from auditor.checks.secrets import describe_secret_difference
+from auditor.checks.trust_document import Condition, wildcard_match_case
+from auditor.checks.trust_view import ASSUME_ROLE, EXTERNAL_ID, TrustView, applies, evidence
+from auditor.model import Finding, RoleInfo, Status
+
+EXTERNAL_ID_MISSING = "trust_external_id_missing"
+EXTERNAL_ID_LOOSE = "trust_external_id_loose"
+EXTERNAL_ID_MISMATCH = "trust_external_id_mismatch"
+EXTERNAL_ID_NOT_COMPARED = "external_id_not_compared"
+
+# Condition keys whose positive test Datadog's request cannot pass: it comes from Datadog's own
+# network and organization, without MFA, tags or a web identity.
+_UNSATISFIABLE_KEYS = frozenset(
+    {
+        "aws:sourceip",
+        "aws:vpcsourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:multifactorauthpresent",
+        "aws:multifactorauthage",
+    }
+)
+_UNSATISFIABLE_PREFIXES = (
+    "aws:principaltag/",
+    "aws:requesttag/",
+    "saml:",
+    "cognito-identity.amazonaws.com:",
+    "accounts.google.com:",
+    "graph.facebook.com:",
+    "www.amazon.com:",
+)
+# Keys that Datadog satisfies only when they name its account.
+_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount"})
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def _split_operator(operator: str) -> tuple[str, str, bool]:
+    """("ForAllValues", "StringLike", True) for "ForAllValues:StringLikeIfExists"; lower-cased."""
+    prefix, _, base = operator.rpartition(":")
+    base = base.lower()
+    if_exists = base.endswith("ifexists")
+    return prefix.lower(), base.removesuffix("ifexists"), if_exists
+
+
+def _accepts(c: Condition, value: str) -> bool | None:
+    """Whether `value` as the external id passes condition `c`; None when the operator is not a string test."""
+    _, base, _ = _split_operator(c.operator)
+    tests: dict[str, Callable[[], bool]] = {
+        "stringequals": lambda: value in c.values,
+        "stringequalsignorecase": lambda: value.casefold() in {v.casefold() for v in c.values},
+        "stringlike": lambda: any(wildcard_match_case(v, value) for v in c.values),
+        "stringnotequals": lambda: value not in c.values,
+        "stringnotequalsignorecase": lambda: value.casefold() not in {v.casefold() for v in c.values},
+        "stringnotlike": lambda: not any(wildcard_match_case(v, value) for v in c.values),
+        "null": lambda: "false" in {v.lower() for v in c.values},
+    }
+    test = tests.get(base)
+    return test() if test is not None else None
+
+
+def _positive_values(c: Condition) -> tuple[str, ...]:
+    _, base, _ = _split_operator(c.operator)
+    return c.values if base in ("stringequals", "stringequalsignorecase", "stringlike") else ()
+
+
+def _loose_external_id(c: Condition) -> list[str]:
+    prefix, base, if_exists = _split_operator(c.operator)
+    reasons = []
+    if if_exists:
+        reasons.append(f"{c.operator} also accepts a request without any external id")
+    if prefix == "forallvalues":
+        reasons.append(f"{c.operator} is true when the request has no external id")
+    if base in ("stringlike", "stringnotlike") and any("*" in v or "?" in v for v in c.values):
+        reasons.append(f"{c.operator} with a wildcard pattern accepts many external ids")
+    if "not" in base:
+        reasons.append(f"{c.operator} accepts every external id except the listed one(s)")
+    if base == "null":
+        reasons.append("Null only tests that some external id is sent; any value passes")
+    if _accepts(c, "") is None:
+        reasons.append(f"{c.operator} is not a string comparison")
+    return reasons
+
+
+def _unsatisfiable(c: Condition, ctx: RoleContext, view: TrustView) -> str | None:
+    """Why Datadog's AssumeRole request cannot pass condition `c` (None when it can or may)."""
+    _, base, _ = _split_operator(c.operator)
+    if "not" in base or base == "null":
+        return None  # negated tests and presence tests are passed by a request from outside the listed set
+    key = c.key.lower()
+    if key in _UNSATISFIABLE_KEYS or key.startswith(_UNSATISFIABLE_PREFIXES):
+        return f"{c.operator} {c.key} (Datadog's request comes from Datadog's own network and organization)"
+    accounts = sorted(
+        {p.account for s in view.trusting for p in s.principals if p.account and view.target and view.target(p)}
+    )
+    if key in _ACCOUNT_KEYS | _ARN_KEYS and accounts:
+
+        def names_account(v: str) -> bool:
+            return any(a in v or wildcard_match_case(v, a) for a in accounts)
+
+        if not any(names_account(v) for v in c.values):
+            return f"{c.operator} {c.key} = {', '.join(c.values)} (Datadog's account is {', '.join(accounts)})"
+    return None
+
+
+def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
+    """`Deny sts:AssumeRole if StringNotEquals sts:ExternalId X` is another way to require the id X."""
+    flip = {
+        "stringnotequals": "StringEquals",
+        "stringnotlike": "StringLike",
+        "stringnotequalsignorecase": "StringEqualsIgnoreCase",
+    }
+    out = []
+    for s in view.statements:
+        if s.effect != "Deny" or not s.allows(ASSUME_ROLE) or not s.conditions or not applies(view.target, s):
+            continue
+        if all(c.key.lower() == EXTERNAL_ID.lower() and _split_operator(c.operator)[1] in flip for c in s.conditions):
+            out.extend(Condition(flip[_split_operator(c.operator)[1]], c.key, c.values) for c in s.conditions)
+    return tuple(out)
+
+
+def external_id_findings(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+    if not view.trusting:
+        return []
+    required = _deny_requirements(view)
+    per_statement = [(s, s.conditions_on(EXTERNAL_ID) + required) for s in view.trusting]
+    out: list[Finding] = []
+
+    missing = [s for s, conds in per_statement if not conds]
+    if missing:
+        out.append(
+            finding(
+                EXTERNAL_ID_MISSING,
+                ctx.account,
+                Status.FAIL,
+                f"{', '.join(s.label for s in missing)} of the trust policy of {role.arn} lets Datadog assume the "
+                "role without an sts:ExternalId condition, so any Datadog customer could point Datadog at this role "
+                '(confused deputy). Add "Condition": {"StringEquals": {"sts:ExternalId": "<the external id '
+                'Datadog shows for this account>"}}.',
+                evidence=evidence(ctx, missing),
+            )
+        )
+
+    loose: list[str] = []
+    for s, conds in per_statement:
+        for c in conds:
+            loose.extend(f"{s.label}: {r}" for r in _loose_external_id(c))
+        for c in s.conditions:
+            reason = None if c.key.lower() == EXTERNAL_ID.lower() else _unsatisfiable(c, ctx, view)
+            if reason:
+                loose.append(f"{s.label}: Datadog cannot satisfy the condition {reason}")
+    accepted = sorted({v for _, conds in per_statement for c in conds for v in _positive_values(c)})
+    if len(accepted) > 1:
+        loose.append(
+            f"the policy accepts {len(accepted)} different external ids ({', '.join(ctx.mask(v) for v in accepted)}); "
+            "a stale id was probably left behind"
+        )
+    if loose:
+        out.append(
+            finding(
+                EXTERNAL_ID_LOOSE,
+                ctx.account,
+                Status.FAIL,
+                "; ".join(_dedupe(loose)) + ". Keep exactly one StringEquals sts:ExternalId condition with the id "
+                "Datadog shows, and no other condition.",
+                evidence=evidence(ctx, view.trusting, accepted_external_ids=[ctx.mask(v) for v in accepted]),
+            )
+        )
+
+    expected = ctx.expected_external_id
+    with_id = [(s, conds) for s, conds in per_statement if conds]
+    if expected is None:
+        if with_id:
+            out.append(
+                finding(
+                    EXTERNAL_ID_NOT_COMPARED,
+                    ctx.account,
+                    Status.ERROR,
+                    "The trust policy's sts:ExternalId could not be compared with the id Datadog shows for this "
+                    "account: no expected values are available (set [datadog] expected_values to csv or "
+                    "datadog_api).",
+                    evidence=json.dumps({"found": [ctx.mask(v) for v in accepted]}),
+                )
+            )
+        return out
+    if missing or any(all(_accepts(c, expected) is not False for c in conds) for _, conds in with_id):
+        return out  # some statement accepts Datadog's id (or needs none: reported above)
+    difference = f"; {describe_secret_difference(expected, accepted[0])}" if len(accepted) == 1 else ""
+    found = ", ".join(ctx.mask(v) for v in accepted) or "(none)"
+    out.append(
+        finding(
+            EXTERNAL_ID_MISMATCH,
+            ctx.account,
+            Status.FAIL,
+            f"The trust policy of {role.arn} accepts the external id {found}"
+            f" but Datadog uses {ctx.mask(expected)} for this account{difference}. Make them equal: put the id "
+            "Datadog shows into the sts:ExternalId condition, or correct Datadog's copy if it is the wrong one.",
+            evidence=evidence(
+                ctx,
+                [s for s, _ in with_id],
+                expected=ctx.mask(expected),
+                found=[ctx.mask(v) for v in accepted],
+            ),
+        )
+    )
+    return out
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

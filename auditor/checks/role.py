@@ -1,0 +1,103 @@
+"""The role checks of one account: why Datadog can (not) assume its role, as findings.
+
+`role_findings` is what the pipeline calls once per audited account. It is pure: everything it
+needs (the snapshot, Datadog's expected values, the AWS-managed policy documents fetched once per
+run) comes in as arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from auditor.checks.catalogue import finding
+from auditor.checks.context import RoleContext
+from auditor.checks.permissions import permission_findings
+from auditor.checks.role_name import missing_role_findings, name_findings
+from auditor.checks.trust import trust_findings
+from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, Severity, Status
+
+ROLE_PRESENT = "role_present"
+AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
+ACCOUNT_READ_ERROR = "account_read_error"
+
+
+def role_findings(
+    account: Account,
+    snapshot: AccountSnapshot,
+    *,
+    site: str,
+    partition: str,
+    role_name: str,
+    expected: ExpectedValues | None,
+    probe_actions: Sequence[str],
+    aws_managed_documents: Mapping[str, str],
+    show_external_ids: bool,
+) -> list[Finding]:
+    """Every role finding of `account`: failures, errors, notes, and `role_present` when healthy."""
+    out: list[Finding] = []
+    if snapshot.error is not None:
+        out.append(_error_finding(account, snapshot))
+        if snapshot.error.stage == "assume_role" or snapshot.role is None:
+            return out  # without the role, "missing" would be a guess
+    ctx = RoleContext.build(
+        account,
+        site=site,
+        partition=partition,
+        role_name=role_name,
+        expected=expected,
+        show_external_ids=show_external_ids,
+    )
+    role = snapshot.role
+    if role is None:
+        return missing_role_findings(ctx, snapshot.other_roles)
+    out += name_findings(ctx, role)
+    out += trust_findings(ctx, role)
+    out += permission_findings(
+        ctx,
+        role,
+        customer_documents=dict(snapshot.managed_policy_documents),
+        aws_managed_documents=aws_managed_documents,
+        probe_actions=probe_actions,
+    )
+    if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
+        out.append(_present(ctx, role.arn, expected))
+    return out
+
+
+def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
+    error = snapshot.error
+    assert error is not None
+    evidence = json.dumps({"stage": error.stage, "code": error.code, "message": error.message})
+    if error.stage == "assume_role":
+        return finding(
+            AUDIT_ROLE_UNASSUMABLE,
+            account,
+            Status.ERROR,
+            f"AssumeRole of the audit role failed: {error.code}: {error.message}. The account's Datadog role was "
+            "not audited.",
+            evidence=evidence,
+        )
+    return finding(
+        ACCOUNT_READ_ERROR,
+        account,
+        Status.ERROR,
+        f"Reading the account failed at stage {error.stage!r}: {error.code}: {error.message}. "
+        "The checks below it (if any) used only what could be read.",
+        evidence=evidence,
+    )
+
+
+def _present(ctx: RoleContext, arn: str, expected: ExpectedValues | None) -> Finding:
+    principal = ctx.principal.arn if ctx.principal is not None else "Datadog"
+    if expected is not None and expected.external_id is not None:
+        external_id = f"the external id Datadog shows ({ctx.mask(expected.external_id)})"
+    else:
+        external_id = "an external id (not compared: no expected values)"
+    return finding(
+        ROLE_PRESENT,
+        ctx.account,
+        Status.PASS,
+        f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow the probe actions.",
+        evidence=json.dumps({"role_arn": arn}),
+    )

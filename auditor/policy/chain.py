@@ -1,0 +1,188 @@
+"""Organization policy chains: root -> OUs -> account, and the decision they give.
+
+SCPs: the request is allowed only if every level has a policy with a matching Allow and no
+level has a matching Deny; an explicit Deny anywhere wins. RCPs: the built-in
+RCPFullAWSAccess sits at every level, so only Deny statements decide.
+A policy the parser could not read may allow or deny anything: it makes the answer
+unknown (never "allowed") unless the rest of the chain decides anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from auditor.policy.context import Truth, any_of, unknown
+from auditor.policy.document import PolicyDocument, Statement
+from auditor.policy.statement import Request, statement_applies
+
+ALLOWED, DENIED, INDETERMINATE = "allowed", "denied", "indeterminate"
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A policy attached at one level: parsed, or the parse error."""
+
+    policy_id: str
+    name: str
+    document: PolicyDocument | None
+    error: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.policy_id} ({self.name})" if self.name else self.policy_id
+
+
+@dataclass(frozen=True)
+class Level:
+    target_id: str
+    label: str  # "root r-ab12", "OU ou-ab12-11111111 (Prod)", "account 111122223333 (payments)"
+    policies: tuple[Attached, ...]
+
+
+@dataclass(frozen=True)
+class Chain:
+    kind: str  # "SCP" | "RCP"
+    levels: tuple[Level, ...]
+
+    @cached_property
+    def signature(self) -> tuple[tuple[str, ...], ...]:
+        """The policy ids per level: accounts with equal signatures share evaluations."""
+        return tuple(tuple(a.policy_id for a in lvl.policies) for lvl in self.levels)
+
+
+@dataclass(frozen=True)
+class StatementOutcome:
+    policy_id: str
+    policy_name: str
+    target_id: str
+    statement: Statement | None  # None: the policy could not be parsed
+    truth: Truth
+
+    @property
+    def effect(self) -> str:
+        return self.statement.effect if self.statement else "?"
+
+    @property
+    def label(self) -> str:
+        return self.statement.label if self.statement else "(unparsed policy)"
+
+    def cite(self) -> str:
+        return f"{self.policy_id} ({self.policy_name}) at {self.target_id}, statement {self.label}"
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    attached: Attached
+    statements: tuple[StatementOutcome, ...]
+
+
+@dataclass(frozen=True)
+class LevelOutcome:
+    level: Level
+    policies: tuple[PolicyOutcome, ...]
+    allow: Truth  # SCP: some Allow at this level covers the request
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # allowed | denied | indeterminate
+    summary: str
+    deciding_policies: tuple[str, ...] = ()
+    unknown_keys: tuple[str, ...] = ()
+    levels: tuple[LevelOutcome, ...] = ()
+    kind: str = ""
+    exempt: bool = False
+    headline: str = ""  # the summary without the statements' reasoning
+
+    @property
+    def short(self) -> str:
+        return self.headline or self.summary
+
+
+def exempt_decision(kind: str, why: str) -> Decision:
+    return Decision(ALLOWED, f"{kind}s do not apply: {why}", kind=kind, exempt=True)
+
+
+def _level_outcomes(chain: Chain, req: Request) -> tuple[LevelOutcome, ...]:
+    levels = []
+    for lvl in chain.levels:
+        pols = []
+        for att in lvl.policies:
+            if att.document is None:
+                why = f"policy could not be parsed ({att.error}); it may allow or deny anything"
+                outs: tuple[StatementOutcome, ...] = (
+                    StatementOutcome(att.policy_id, att.name, lvl.target_id, None,
+                                     unknown([f"unparsed policy {att.policy_id}"], why)),)
+            else:
+                outs = tuple(StatementOutcome(att.policy_id, att.name, lvl.target_id, st, statement_applies(st, req))
+                             for st in att.document.statements)
+            pols.append(PolicyOutcome(att, outs))
+        allows = [o.truth for p in pols for o in p.statements if o.effect in ("Allow", "?")]
+        levels.append(LevelOutcome(lvl, tuple(pols), any_of(allows)))
+    return tuple(levels)
+
+
+def _denies(levels: tuple[LevelOutcome, ...]) -> list[StatementOutcome]:
+    return [o for lv in levels for p in lv.policies for o in p.statements if o.effect in ("Deny", "?")]
+
+
+def evaluate_scp_chain(chain: Chain, req: Request) -> Decision:
+    levels = _level_outcomes(chain, req)
+    denies = _denies(levels)
+    hard = [o for o in denies if o.truth.is_true]
+    if hard:
+        cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
+        return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind="SCP",
+                        headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+    for lv in levels:
+        if lv.allow.is_false:
+            attached = ", ".join(a.title for a in lv.level.policies) or "no SCP attached"
+            return Decision(DENIED, f"no SCP at {lv.level.label} allows {req.action} ({attached})",
+                            tuple(a.policy_id for a in lv.level.policies), levels=levels, kind="SCP",
+                            headline=f"no SCP at {lv.level.label} allows the action ({attached})")
+    open_denies = [o for o in denies if o.truth.is_unknown]
+    open_levels = [lv for lv in levels if lv.allow.is_unknown]
+    if not open_denies and not open_levels:
+        return Decision(ALLOWED, f"every level allows {req.action} and no Deny applies", levels=levels, kind="SCP")
+    keys: set[str] = set()
+    reasons = []
+    for o in open_denies:
+        keys |= o.truth.unknown
+        reasons.append(f"Deny {o.cite()} may apply: {o.truth.why}")
+    open_allow_ids: list[str] = []
+    for lv in open_levels:
+        keys |= lv.allow.unknown
+        candidates = [o for p in lv.policies for o in p.statements if o.effect in ("Allow", "?") and o.truth.is_unknown]
+        open_allow_ids += [o.policy_id for o in candidates]
+        reasons.append(f"at {lv.level.label} only undecided Allows: "
+                       + "; ".join(f"{o.cite()}: {o.truth.why}" for o in candidates))
+    return Decision(INDETERMINATE, " | ".join(reasons), _dedupe(_ids(open_denies) + tuple(open_allow_ids)),
+                    tuple(sorted(keys)), levels=levels, kind="SCP",
+                    headline=f"undecided: depends on {', '.join(sorted(keys))}")
+
+
+def evaluate_rcp_chain(chain: Chain, req: Request) -> Decision:
+    levels = _level_outcomes(chain, req)
+    denies = _denies(levels)
+    hard = [o for o in denies if o.truth.is_true]
+    if hard:
+        cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
+        return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind="RCP",
+                        headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+    open_denies = [o for o in denies if o.truth.is_unknown]
+    if not open_denies:
+        return Decision(ALLOWED, "RCPFullAWSAccess applies at every level and no Deny applies",
+                        levels=levels, kind="RCP")
+    keys = sorted({k for o in open_denies for k in o.truth.unknown})
+    cited = " | ".join(f"Deny {o.cite()} may apply: {o.truth.why}" for o in open_denies)
+    return Decision(INDETERMINATE, cited, _ids(open_denies), tuple(keys), levels=levels, kind="RCP",
+                    headline=f"undecided: depends on {', '.join(keys)}")
+
+
+def _ids(outcomes: list[StatementOutcome]) -> tuple[str, ...]:
+    return _dedupe(tuple(o.policy_id for o in outcomes))
+
+
+def _dedupe(ids: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(ids))

@@ -1,0 +1,160 @@
+"""Condition operators, with AWS's rules for missing keys, set qualifiers and negation.
+
+Several values of one key are OR-ed (NOR under a negated operator). A key missing from the
+request makes positive operators false and negated ones true, `...IfExists` true, and
+`ForAllValues` true / `ForAnyValue` false; `Null` tests presence. A key whose value the
+auditor cannot know gives `unknown` naming the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from auditor.policy.context import Context, Presence, Truth, all_of, any_of, negate, unknown
+from auditor.policy.document import Condition, parse_binary, parse_date, parse_network, parse_number
+from auditor.policy.glob import Pattern, Token, Var, glob_match, substitute
+
+Matcher = Callable[[str, tuple[Token, ...], Condition], bool]
+
+
+def evaluate_conditions(conditions: tuple[Condition, ...], ctx: Context) -> Truth:
+    """All (operator, key) pairs of a statement, AND-ed."""
+    results = [evaluate_condition(c, ctx) for c in conditions]
+    return all_of(results, "; ".join(r.why for r in results))
+
+
+def evaluate_condition(cond: Condition, ctx: Context) -> Truth:
+    look = ctx.lookup(cond.key_lc)
+    shown = f"{cond.operator} {{{cond.key}: {_values(cond)}}}"
+    if cond.family == "null":
+        if look.presence is Presence.UNKNOWN:
+            return unknown([cond.key], f"{shown}: cannot tell whether {cond.key} is in the request -> unknown")
+        is_absent = look.presence is Presence.ABSENT
+        result = any((v == "true") == is_absent for v in cond.values)
+        state = "absent" if is_absent else "present"
+        return Truth(result, f"{shown}: {cond.key} is {state} -> {str(result).lower()}")
+    if look.presence is Presence.ABSENT:
+        if cond.if_exists:
+            return Truth(True, f"{shown}: {cond.key} is absent, IfExists -> true")
+        if cond.qualifier == "ForAllValues":
+            return Truth(True, f"{shown}: {cond.key} is absent, ForAllValues -> true")
+        if cond.qualifier == "ForAnyValue":
+            return Truth(False, f"{shown}: {cond.key} is absent, ForAnyValue -> false")
+        kind = "negated operator" if cond.negated else "positive operator"
+        return Truth(cond.negated, f"{shown}: {cond.key} is absent, {kind} -> {str(cond.negated).lower()}")
+    if look.presence is not Presence.PRESENT:
+        return unknown([cond.key], f"{shown}: {cond.key} is {look.presence.value} to the auditor -> unknown")
+    patterns = [resolve_pattern(p, ctx) for p in cond.patterns]
+    matcher = _MATCHERS[cond.family]
+
+    def matches(value: str) -> Truth:
+        return any_of(p if isinstance(p, Truth) else Truth(matcher(value, p, cond)) for p in patterns)
+
+    req = look.values
+    if cond.qualifier == "ForAllValues":
+        result = all_of(negate(matches(v)) if cond.negated else matches(v) for v in req)
+    elif cond.qualifier == "ForAnyValue":
+        result = any_of(negate(matches(v)) if cond.negated else matches(v) for v in req)
+    else:
+        hit = any_of(matches(v) for v in req)
+        result = negate(hit) if cond.negated else hit
+    req_shown = ", ".join(repr(v) for v in req)
+    return Truth(result.value, f"{shown}: {cond.key} = {req_shown} -> {result.word}", result.unknown)
+
+
+def _values(cond: Condition) -> str:
+    vals = ", ".join(repr(v) for v in cond.values)
+    return vals if len(cond.values) == 1 else f"[{vals}]"
+
+
+def resolve_pattern(pattern: Pattern, ctx: Context) -> tuple[Token, ...] | Truth:
+    """The pattern with policy variables filled in, or unknown when a variable cannot be."""
+    if not pattern.has_vars:
+        return pattern.tokens
+    filled: dict[str, str] = {}
+    for t in pattern.tokens:
+        if not isinstance(t, Var):
+            continue
+        look = ctx.lookup(t.key)
+        if look.presence is Presence.PRESENT and len(look.values) == 1:
+            filled[t.key] = look.values[0]
+        elif look.presence is Presence.ABSENT and t.default is not None:
+            filled[t.key] = t.default
+        else:
+            # Absent without a default or multi-valued: AWS leaves it unresolved; we do not guess.
+            return unknown([t.key], f"policy variable {t.raw} cannot be resolved ({look.presence.value})")
+    return substitute(pattern.tokens, filled)
+
+
+def _text(tokens: tuple[Token, ...]) -> str:
+    return "".join(t if isinstance(t, str) else getattr(t, "char", "") for t in tokens)
+
+
+def _string(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    return value == _text(tokens)
+
+
+def _string_ic(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    return value.lower() == _text(tokens).lower()
+
+
+def _string_like(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    return glob_match(tokens, value)
+
+
+def _arn(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    return glob_match(tokens, value, arn=True)
+
+
+def _compare(a: object, b: object, comparison: str) -> bool:
+    if comparison == "eq":
+        return a == b
+    if comparison == "lt":
+        return a < b  # type: ignore[operator]
+    if comparison == "le":
+        return a <= b  # type: ignore[operator]
+    if comparison == "gt":
+        return a > b  # type: ignore[operator]
+    return a >= b  # type: ignore[operator]
+
+
+def _numeric(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    a, b = parse_number(value), parse_number(_text(tokens))
+    return a is not None and b is not None and _compare(a, b, cond.comparison)
+
+
+def _date(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    a, b = parse_date(value), parse_date(_text(tokens))
+    return a is not None and b is not None and _compare(a, b, cond.comparison)
+
+
+def _bool(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    return value.lower() == _text(tokens).lower()
+
+
+def _binary(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    a, b = parse_binary(value), parse_binary(_text(tokens))
+    return a is not None and a == b
+
+
+def _ip(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
+    network = parse_network(_text(tokens))
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return network is not None and address.version == network.version and address in network
+
+
+_MATCHERS: dict[str, Matcher] = {
+    "string": _string,
+    "string_ic": _string_ic,
+    "string_like": _string_like,
+    "arn": _arn,
+    "numeric": _numeric,
+    "date": _date,
+    "bool": _bool,
+    "binary": _binary,
+    "ip": _ip,
+}

@@ -1,0 +1,148 @@
+"""The request as the evaluator sees it, and three-valued answers.
+
+A condition key is, for a given request, either present with known values, known to be
+absent, present with a value the auditor cannot know (sts:ExternalId: Datadog sends one,
+which we do not see), or unknown altogether (aws:SourceIp). Answers are `Truth`: true,
+false or unknown, the unknown ones naming the keys that would decide them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Presence(Enum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    PRESENT_UNKNOWN_VALUE = "present, value unknown"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    presence: Presence
+    values: tuple[str, ...] = ()
+
+
+ABSENT = Lookup(Presence.ABSENT)
+UNKNOWN = Lookup(Presence.UNKNOWN)
+PRESENT_UNKNOWN_VALUE = Lookup(Presence.PRESENT_UNKNOWN_VALUE)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Condition keys of one request. Keys are matched case-insensitively.
+
+    `values`: present keys (lower-case) and their values; `absent`: keys known not to be in
+    the request; `absent_prefixes`: key families (`aws:principaltag/`) whose members not in
+    `values` are absent; `present_unknown`: keys sent with a value the auditor cannot see.
+    Any other key is unknown.
+    """
+
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    absent: frozenset[str] = frozenset()
+    absent_prefixes: tuple[str, ...] = ()
+    present_unknown: frozenset[str] = frozenset()
+
+    def lookup(self, key_lc: str) -> Lookup:
+        found = self.values.get(key_lc)
+        if found is not None:
+            return Lookup(Presence.PRESENT, found)
+        if key_lc in self.present_unknown:
+            return PRESENT_UNKNOWN_VALUE
+        if key_lc in self.absent or any(key_lc.startswith(p) for p in self.absent_prefixes):
+            return ABSENT
+        return UNKNOWN
+
+    def describe(self, key_lc: str) -> str:
+        found = self.lookup(key_lc)
+        if found.presence is Presence.PRESENT:
+            shown = ", ".join(repr(v) for v in found.values)
+            return shown if len(found.values) == 1 else f"[{shown}]"
+        return found.presence.value
+
+
+def make_context(
+    values: Mapping[str, str | Iterable[str]],
+    *,
+    absent: Iterable[str] = (),
+    absent_prefixes: Iterable[str] = (),
+    present_unknown: Iterable[str] = (),
+) -> Context:
+    """A Context from keys in any case; a string value is one value, an iterable several."""
+    vals = {k.lower(): ((v,) if isinstance(v, str) else tuple(v)) for k, v in values.items()}
+    return Context(
+        values=vals,
+        absent=frozenset(k.lower() for k in absent),
+        absent_prefixes=tuple(p.lower() for p in absent_prefixes),
+        present_unknown=frozenset(k.lower() for k in present_unknown),
+    )
+
+
+@dataclass(frozen=True)
+class Truth:
+    """True, False or None (unknown: `unknown` names the keys that would decide it)."""
+
+    value: bool | None
+    why: str = ""
+    unknown: frozenset[str] = frozenset()
+
+    @property
+    def is_true(self) -> bool:
+        return self.value is True
+
+    @property
+    def is_false(self) -> bool:
+        return self.value is False
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.value is None
+
+    @property
+    def word(self) -> str:
+        return {True: "true", False: "false", None: "unknown"}[self.value]
+
+
+def true(why: str = "") -> Truth:
+    return Truth(True, why)
+
+
+def false(why: str = "") -> Truth:
+    return Truth(False, why)
+
+
+def unknown(keys: Iterable[str], why: str = "") -> Truth:
+    return Truth(None, why, frozenset(keys))
+
+
+def negate(t: Truth, why: str = "") -> Truth:
+    return Truth(None if t.value is None else not t.value, why or t.why, t.unknown)
+
+
+def all_of(items: Iterable[Truth], why: str = "") -> Truth:
+    """AND: false as soon as one is false, whatever the unknown ones are."""
+    keys: set[str] = set()
+    undecided = False
+    for t in items:
+        if t.value is False:
+            return Truth(False, why or t.why)
+        if t.value is None:
+            undecided = True
+            keys |= t.unknown
+    return Truth(None, why, frozenset(keys)) if undecided else Truth(True, why)
+
+
+def any_of(items: Iterable[Truth], why: str = "") -> Truth:
+    """OR: true as soon as one is true, whatever the unknown ones are."""
+    keys: set[str] = set()
+    undecided = False
+    for t in items:
+        if t.value is True:
+            return Truth(True, why or t.why)
+        if t.value is None:
+            undecided = True
+            keys |= t.unknown
+    return Truth(None, why, frozenset(keys)) if undecided else Truth(False, why)

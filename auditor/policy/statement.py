@@ -1,0 +1,135 @@
+"""Does one statement apply to one request? Action, Resource, Principal and Condition, AND-ed.
+
+The action test is always definite; resource, principal and conditions may be unknown.
+Every answer says why, in words a security engineer can check against the JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from auditor.policy.conditions import evaluate_conditions, resolve_pattern
+from auditor.policy.context import Context, Truth, all_of, any_of, false, negate, true, unknown
+from auditor.policy.document import Principal, Statement, action_pattern_matches
+from auditor.policy.glob import Pattern, can_match_with_prefix, glob_match, show
+
+
+@dataclass(frozen=True)
+class RequestPrincipal:
+    """Who calls. `None` fields are facts the auditor cannot know."""
+
+    account: str | None
+    arn: str | None  # for a role session: the role's ARN (with its path)
+    service: str = ""  # set for an AWS service principal
+
+
+@dataclass(frozen=True)
+class ResourceScope:
+    """`Resource: "*"` of a list/describe call: any resource of the service, region and account."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+
+    @property
+    def arn_prefixes(self) -> tuple[str, ...]:
+        """ARN starts the call's resources may have: global resources leave region/account empty."""
+        return tuple(f"arn:{self.partition}:{self.service}:{r}:{a}:"
+                     for r in (self.region, "") for a in (self.account, ""))
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    resource: str | ResourceScope
+    principal: RequestPrincipal
+    context: Context
+
+
+def statement_applies(stmt: Statement, req: Request) -> Truth:
+    """Whether the statement covers the request (its Effect is the caller's business)."""
+    if not stmt.action_matches(req.action):
+        element = "NotAction lists" if stmt.not_action else "Action does not cover"
+        return false(f"{element} {req.action}")
+    if stmt.not_action:
+        action_why = f"{req.action} is not in NotAction"
+    else:
+        pattern = next((a for a in stmt.actions if action_pattern_matches(a, req.action)), stmt.actions[0])
+        action_why = f"Action {pattern!r} covers {req.action}"
+    parts = [true(action_why), _resource(stmt, req), _principal(stmt, req)]
+    if stmt.conditions:
+        parts.append(evaluate_conditions(stmt.conditions, req.context))
+    result = all_of(parts)
+    why = "; ".join(p.why for p in parts if p.why)
+    return Truth(result.value, why, result.unknown)
+
+
+def _resource(stmt: Statement, req: Request) -> Truth:
+    element = "NotResource" if stmt.not_resource else "Resource"
+    hits = [_one_resource(p, req) for p in stmt.resources]
+    hit = any_of(hits)
+    listed = ", ".join(repr(p.raw) for p in stmt.resources)
+    target = "the call's resources" if isinstance(req.resource, ResourceScope) else repr(req.resource)
+    if stmt.not_resource:
+        verdict = {True: "excludes", False: "does not exclude", None: "may exclude"}[hit.value]
+        return Truth(negate(hit).value, f"NotResource [{listed}] {verdict} {target}", hit.unknown)
+    verdict = {True: "covers", False: "does not cover", None: "may cover"}[hit.value]
+    return Truth(hit.value, f"{element} [{listed}] {verdict} {target}", hit.unknown)
+
+
+def _one_resource(pattern: Pattern, req: Request) -> Truth:
+    if pattern.raw == "*":
+        return true()
+    tokens = resolve_pattern(pattern, req.context)
+    if isinstance(tokens, Truth):
+        return tokens
+    if isinstance(req.resource, ResourceScope):
+        # The call is on "*": the auditor cannot list what it touches, only rule ARNs out.
+        if any(can_match_with_prefix(tokens, prefix) for prefix in req.resource.arn_prefixes):
+            return unknown(["Resource"], f"{show(tokens)} may name resources the call touches")
+        return false()
+    return Truth(glob_match(tokens, req.resource, arn=True))
+
+
+def _principal(stmt: Statement, req: Request) -> Truth:
+    if stmt.principals is None:
+        return true()
+    hit = any_of(_one_principal(p, req.principal) for p in stmt.principals)
+    listed = ", ".join(f"{p.kind}:{p.value}" if p.kind != "*" else "*" for p in stmt.principals)
+    if stmt.not_principal:
+        verdict = {True: "names", False: "does not name", None: "may name"}[hit.value]
+        return Truth(negate(hit).value, f"NotPrincipal [{listed}] {verdict} the caller", hit.unknown)
+    verdict = {True: "names", False: "does not name", None: "may name"}[hit.value]
+    return Truth(hit.value, f"Principal [{listed}] {verdict} the caller", hit.unknown)
+
+
+_ACCOUNT_ROOT = re.compile(r"^arn:[^:]+:iam::(\d{12}):root$")
+
+
+def _one_principal(p: Principal, who: RequestPrincipal) -> Truth:
+    if p.kind == "*" or (p.kind == "AWS" and p.value == "*"):
+        return true()
+    if p.kind == "Service":
+        return Truth(who.service != "" and p.value.lower() == who.service.lower())
+    if p.kind != "AWS":
+        return false()  # Federated / CanonicalUser never name an IAM role session
+    if who.service:
+        return false()
+    root = _ACCOUNT_ROOT.match(p.value)
+    account = p.value if p.value.isdigit() else root.group(1) if root else _arn_account(p.value)
+    if who.account is None:
+        return unknown(["Principal"])
+    if account != who.account:
+        return false()
+    if p.value.isdigit() or root:
+        return true()
+    if who.arn is None or ":assumed-role/" in p.value:
+        return unknown(["Principal"])  # a session ARN names a session name the auditor does not know
+    return Truth(p.value == who.arn)
+
+
+def _arn_account(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""
