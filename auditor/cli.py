@@ -8,13 +8,14 @@ error, 3 the run could not complete).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from auditor import __version__
-from auditor.commands import datadog_sync, demo, explain, run
+from auditor.commands import datadog_sync, demo, explain, render, run
 
-COMMANDS = (run, demo, explain, datadog_sync)
+COMMANDS = (run, demo, explain, render, datadog_sync)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
+        return 3
+    except Exception:  # a bug must not exit 1 (Python's default), which means "failing findings"
+        logging.getLogger("auditor").critical("internal error: the run did not complete", exc_info=True)
         return 3
 
 

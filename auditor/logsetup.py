@@ -50,6 +50,13 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class ConsoleNoise(logging.Filter):
+    """Per-account INFO lines belong in the log file, not on a person's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "auditor.accounts" and record.levelno < logging.WARNING)
+
+
 def setup_logging(cfg: LoggingConfig, output_dir: Path | None, *, quiet: bool = False) -> Path | None:
     root = logging.getLogger("auditor")
     root.setLevel(logging.DEBUG)
@@ -62,6 +69,7 @@ def setup_logging(cfg: LoggingConfig, output_dir: Path | None, *, quiet: bool = 
     console.setLevel(logging.WARNING if quiet else logging.INFO)
     console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     console.addFilter(redact)
+    console.addFilter(ConsoleNoise())
     root.addHandler(console)
     if output_dir is None:
         return None

@@ -229,7 +229,19 @@ class RunInfo:
     config_digest: str
     caller_arn: str = ""
     complete: bool = True
+    incomplete_reason: str = ""  # why `complete` is false (interrupted, run deadline), "" when complete
     api_calls: tuple[tuple[str, int], ...] = ()  # "service.Operation" -> count
+    compared_with: str = ""  # run folder name the findings' `change` was computed against
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The settings an analysis depends on, saved so it can be redone or explained offline."""
+
+    site: str
+    role_name: str
+    probe_actions: tuple[str, ...]
+    exclude_partial: bool
 
 
 @dataclass(frozen=True)
@@ -245,3 +257,4 @@ class AuditResult:
     expected: tuple[ExpectedValues, ...] = field(default=())
     # AWS-managed policy documents read once per run (ARN, JSON text).
     aws_managed_documents: tuple[tuple[str, str], ...] = ()
+    settings: AnalysisSettings | None = None

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +25,7 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import collect_inventory, partition_of
 from auditor.config import Config
 from auditor.datadog.source import load_expected_values
-from auditor.model import Account, AccountError, AccountSnapshot, AuditResult, Inventory, RunInfo
+from auditor.model import Account, AccountError, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
 
 log = logging.getLogger("auditor")
 
@@ -81,6 +83,77 @@ def select_scope(inventory: Inventory, cfg: Config) -> Scope:
     return Scope(tuple(audited), tuple(skipped))
 
 
+class Interrupted(BaseException):
+    """A stop request (SIGTERM) raised in the main thread. BaseException, like KeyboardInterrupt,
+    so that no `except Exception` on the way swallows it."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+@dataclass(frozen=True)
+class Collected:
+    snapshots: dict[str, AccountSnapshot]  # every account asked for, exactly once
+    aws_managed_documents: dict[str, str]
+    incomplete_reason: str = ""  # "" when every account was read or given up on by its own deadline
+
+
+class _FanOut:
+    """Accounts handed to a bounded set of daemon threads, results back through a queue.
+
+    Not a ThreadPoolExecutor: its workers are joined at interpreter exit, so one account stuck
+    past its deadline would hold the process (and cron) hostage. Here an abandoned thread is
+    simply left behind, a fresh worker takes its place, and whatever it returns is ignored.
+    """
+
+    def __init__(self, read: Callable[[Account], AccountSnapshot], accounts: tuple[Account, ...],
+                 clock: Callable[[], float]) -> None:
+        self._read = read
+        self._clock = clock
+        self._todo: deque[Account] = deque(accounts)
+        self._lock = threading.Lock()
+        self._started: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._workers = 0
+        self.results: queue.SimpleQueue[tuple[Account, AccountSnapshot]] = queue.SimpleQueue()
+
+    def add_worker(self) -> None:
+        with self._lock:
+            if not self._todo or self._stop.is_set():
+                return
+            self._workers += 1
+            name = f"account-{self._workers}"
+        threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _next(self) -> Account | None:
+        with self._lock:
+            if self._stop.is_set() or not self._todo:
+                return None
+            acct = self._todo.popleft()
+            self._started[acct.id] = self._clock()
+            return acct
+
+    def _work(self) -> None:
+        while (acct := self._next()) is not None:
+            try:
+                snap = self._read(acct)
+            except Exception as exc:  # a bug must not lose the account, nor the other accounts
+                log.exception("account %s: unexpected error", acct.id)
+                snap = AccountSnapshot(acct.id, role=None, error=AccountError("internal", type(exc).__name__, str(exc)))
+            self.results.put((acct, snap))
+
+    def started(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._started)
+
+    def stop(self) -> None:
+        """No account is started after this; running ones finish (or not) unobserved."""
+        with self._lock:
+            self._stop.set()
+            self._todo.clear()
+
+
 def collect_accounts(
     gateway: AwsGateway,
     cfg: Config,
@@ -88,60 +161,96 @@ def collect_accounts(
     partition: str,
     caller_account: str,
     progress: Callable[[AccountSnapshot], None] | None = None,
-) -> tuple[dict[str, AccountSnapshot], dict[str, str]]:
-    """Read every account concurrently. Every account comes back exactly once."""
+    *,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Collected:
+    """Read every account concurrently. Every account comes back exactly once: read, an error
+    (AWS error, account deadline), or, when the run stops early, an error saying why.
+
+    `deadline` is the whole run's (a `clock()` value; default: [run] run_timeout_seconds from now).
+    An interrupt (KeyboardInterrupt, `Interrupted`) stops the fan-out and keeps what finished.
+    """
     o = cfg.organization
     role = AuditRole(o.audit_role_name, o.audit_role_path, o.audit_role_external_id, o.session_name)
     sts = gateway.client("sts")
     cache = ManagedPolicyCache()
+    account_limit = cfg.run.account_timeout_seconds
+    run_deadline = clock() + cfg.run.run_timeout_seconds if deadline is None else deadline
+
+    def read(a: Account) -> AccountSnapshot:
+        return read_account(gateway, sts, a.id, partition, audit_role=role, datadog_role_name=cfg.datadog.role_name,
+                            use_caller_credentials=a.id == caller_account, managed_cache=cache)
+
+    fan = _FanOut(read, accounts, clock)
     snapshots: dict[str, AccountSnapshot] = {}
-    pool = ThreadPoolExecutor(max_workers=cfg.run.workers, thread_name_prefix="account")
-    futures = {
-        pool.submit(
-            read_account,
-            gateway,
-            sts,
-            a.id,
-            partition,
-            audit_role=role,
-            datadog_role_name=cfg.datadog.role_name,
-            use_caller_credentials=a.id == caller_account,
-            managed_cache=cache,
-        ): a
-        for a in accounts
-    }
+    reason = ""
+    for _ in range(min(cfg.run.workers, len(accounts))):
+        fan.add_worker()
     try:
-        for fut in as_completed(futures, timeout=cfg.run.run_timeout_seconds):
-            acct = futures[fut]
+        while len(snapshots) < len(accounts):
+            now = clock()
+            running = {a: t for a, t in fan.started().items() if a not in snapshots}
+            for acct_id, started in running.items():
+                if now - started >= account_limit:
+                    snapshots[acct_id] = _gave_up(acct_id, AccountError(
+                        "timeout", "AccountTimeout",
+                        f"still being read after {account_limit:g}s ([run] account_timeout_seconds)"))
+                    fan.add_worker()  # the stuck thread keeps its slot; the pool keeps its width
+            if len(snapshots) == len(accounts):
+                break
+            if now >= run_deadline:
+                reason = f"the run deadline of {cfg.run.run_timeout_seconds:g}s ([run] run_timeout_seconds) was reached"
+                break
+            wake = min([run_deadline] + [t + account_limit for a, t in running.items() if a not in snapshots])
             try:
-                snap = fut.result()
-            except Exception as exc:  # a bug must not lose the other accounts
-                log.exception("account %s: unexpected error", acct.id)
-                snap = AccountSnapshot(acct.id, role=None, error=AccountError("internal", type(exc).__name__, str(exc)))
+                acct, snap = fan.results.get(timeout=max(0.0, wake - now))
+            except queue.Empty:
+                continue
+            if acct.id in snapshots:  # finished after its deadline: already reported as a timeout
+                log.info("account %s: late result discarded (already reported as %s)", acct.id,
+                         snapshots[acct.id].error.code if snapshots[acct.id].error else "read")
+                continue
             snapshots[acct.id] = snap
             _log_outcome(acct, snap)
             if progress:
                 progress(snap)
-    except FutureTimeout:
-        log.error("run deadline of %ss reached; unfinished accounts are reported as errors", cfg.run.run_timeout_seconds)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        reason = f"interrupted by {name}"
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    for acct in accounts:
-        if acct.id not in snapshots:
-            snapshots[acct.id] = AccountSnapshot(
-                acct.id, role=None, error=AccountError("timeout", "RunDeadline", "the run deadline was reached first")
-            )
-    return snapshots, cache.documents()
+        fan.stop()
+    if reason:
+        log.error("%s: %d of %d accounts finished; the others are reported as errors and the run as incomplete",
+                  reason, len(snapshots), len(accounts))
+        started = fan.started()
+        code = "Interrupted" if reason.startswith("interrupted") else "RunDeadline"
+        stage = "interrupted" if code == "Interrupted" else "timeout"
+        for a in accounts:
+            if a.id not in snapshots:
+                what = "still being read" if a.id in started else "not read"
+                snapshots[a.id] = _gave_up(a.id, AccountError(stage, code, f"{what}: {reason}"))
+    return Collected(snapshots, cache.documents(), reason)
+
+
+def _gave_up(account_id: str, error: AccountError) -> AccountSnapshot:
+    log.warning("account %s: %s: %s", account_id, error.code, error.message)
+    return AccountSnapshot(account_id, role=None, error=error)
+
+
+# One line per account outcome. The console shows only the warnings of this logger (an
+# organization of thousands of accounts would drown it); the log file keeps every line.
+account_log = logging.getLogger("auditor.accounts")
 
 
 def _log_outcome(acct: Account, snap: AccountSnapshot) -> None:
     if snap.error:
-        log.warning("account %s (%s): error at %s: %s: %s", acct.id, acct.name, snap.error.stage,
+        account_log.warning("account %s (%s): error at %s: %s: %s", acct.id, acct.name, snap.error.stage,
                     snap.error.code, snap.error.message)
     elif snap.role is None:
-        log.info("account %s (%s): Datadog role not found", acct.id, acct.name)
+        account_log.info("account %s (%s): Datadog role not found", acct.id, acct.name)
     else:
-        log.info("account %s (%s): Datadog role %s read (%d calls)", acct.id, acct.name, snap.role.arn, snap.api_calls)
+        account_log.info("account %s (%s): Datadog role %s read (%d calls)", acct.id, acct.name, snap.role.arn, snap.api_calls)
 
 
 def run_audit(
@@ -152,6 +261,7 @@ def run_audit(
     progress_factory: Callable[[int], Callable[[AccountSnapshot], None]] | None = None,
 ) -> AuditResult:
     started = now_iso()
+    deadline = time.monotonic() + cfg.run.run_timeout_seconds
     env = os.environ if env is None else env
     # Before any AWS call: a bad CSV is an input error, and the Datadog side is read once.
     expected = load_expected_values(cfg, env)
@@ -159,12 +269,15 @@ def run_audit(
         caller = gateway.client("sts").get_caller_identity()
         inventory = collect_inventory(gateway)
     except (ClientError, BotoCoreError) as exc:
-        raise RunError(f"cannot read the organization: {exc}") from exc
+        # Auditing part of an organization would silently hide accounts: no result at all.
+        raise RunError(f"cannot read the organization ({exc}); no account was audited, nothing was written") from exc
     partition = partition_of(caller["Arn"])
     scope = select_scope(inventory, cfg)
-    log.info("auditing %d accounts (%d skipped) with %d workers", len(scope.audited), len(scope.skipped), cfg.run.workers)
+    log.info("auditing %d accounts (%d skipped) with %d workers",
+             len(scope.audited), len(scope.skipped), cfg.run.workers)
     progress = progress_factory(len(scope.audited)) if progress_factory else None
-    snapshots, aws_managed = collect_accounts(gateway, cfg, scope.audited, partition, caller["Account"], progress)
+    collected = collect_accounts(gateway, cfg, scope.audited, partition, caller["Account"], progress, deadline=deadline)
+    snapshots, aws_managed = collected.snapshots, collected.aws_managed_documents
     regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
     findings, verdicts, exclusions = analyze(
         inventory,
@@ -182,6 +295,8 @@ def run_audit(
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],
+        complete=not collected.incomplete_reason,
+        incomplete_reason=collected.incomplete_reason,
         api_calls=tuple(gateway.api_calls().items()),
     )
     return AuditResult(
@@ -195,4 +310,10 @@ def run_audit(
         skipped=scope.skipped,
         expected=tuple(expected.values.values()),
         aws_managed_documents=tuple(sorted(aws_managed.items())),
+        settings=AnalysisSettings(
+            site=cfg.datadog.site,
+            role_name=cfg.datadog.role_name,
+            probe_actions=cfg.regions.probe_actions,
+            exclude_partial=cfg.regions.exclude_partial,
+        ),
     )

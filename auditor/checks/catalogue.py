@@ -133,13 +133,6 @@ _SPECS: tuple[CheckSpec, ...] = (
         "The Datadog role's permissions could not be fully checked",
         "Let the audit role read the role's managed policies (iam:GetPolicy, iam:GetPolicyVersion).",
     ),
-    CheckSpec(
-        "security_audit_missing",
-        Severity.INFO,
-        "The SecurityAudit policy is not attached to the Datadog role",
-        "Attach arn:<partition>:iam::aws:policy/SecurityAudit if you use Datadog's resource collection or "
-        "Cloud Security Management.",
-    ),
 )
 
 CATALOGUE: dict[str, CheckSpec] = {s.id: s for s in _SPECS}

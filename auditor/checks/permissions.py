@@ -20,7 +20,6 @@ from auditor.model import Finding, RoleInfo, Status
 
 PERMISSIONS_MISSING = "role_permissions_missing"
 PERMISSIONS_UNVERIFIED = "role_permissions_unverified"
-SECURITY_AUDIT_MISSING = "security_audit_missing"
 SECURITY_AUDIT_SUFFIX = ":policy/SecurityAudit"
 
 
@@ -84,18 +83,17 @@ def permission_findings(
                 evidence=json.dumps({"unconfirmed": list(unconfirmed), "unavailable": [p.label for p in unavailable]}),
             )
         )
-    if not any(p.arn.endswith(SECURITY_AUDIT_SUFFIX) for p in role.attached_policies):
-        out.append(
-            finding(
-                SECURITY_AUDIT_MISSING,
-                ctx.account,
-                Status.FAIL,
-                f"The AWS-managed SecurityAudit policy is not attached to {role.arn}; Datadog's resource collection "
-                "and Cloud Security Management need it (metrics do not).",
-                evidence=json.dumps({"attached": [p.arn for p in role.attached_policies]}),
-            )
-        )
     return out
+
+
+def security_audit_note(role: RoleInfo) -> str:
+    """Informational only (never a failure): metrics work without SecurityAudit."""
+    if any(p.arn.endswith(SECURITY_AUDIT_SUFFIX) for p in role.attached_policies):
+        return ""
+    return (
+        " Note: SecurityAudit is not attached; Datadog's resource collection and Cloud Security Management"
+        " need it (metrics do not)."
+    )
 
 
 def _policy(label: str, document: str | None) -> _Policy:

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 
 from auditor.checks.catalogue import finding
 from auditor.checks.context import RoleContext
-from auditor.checks.permissions import permission_findings
+from auditor.checks.permissions import permission_findings, security_audit_note
 from auditor.checks.role_name import missing_role_findings, name_findings
 from auditor.checks.trust import trust_findings
-from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, Severity, Status
+from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, RoleInfo, Severity, Status
 
 ROLE_PRESENT = "role_present"
 AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
@@ -61,7 +61,7 @@ def role_findings(
         probe_actions=probe_actions,
     )
     if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
-        out.append(_present(ctx, role.arn, expected))
+        out.append(_present(ctx, role, expected))
     return out
 
 
@@ -88,7 +88,8 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
     )
 
 
-def _present(ctx: RoleContext, arn: str, expected: ExpectedValues | None) -> Finding:
+def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None) -> Finding:
+    arn = role.arn
     principal = ctx.principal.arn if ctx.principal is not None else "Datadog"
     if expected is not None and expected.external_id is not None:
         external_id = f"the external id Datadog shows ({ctx.mask(expected.external_id)})"
@@ -98,6 +99,7 @@ def _present(ctx: RoleContext, arn: str, expected: ExpectedValues | None) -> Fin
         ROLE_PRESENT,
         ctx.account,
         Status.PASS,
-        f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow the probe actions.",
+        f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow the probe actions."
+        + security_audit_note(role),
         evidence=json.dumps({"role_arn": arn}),
     )

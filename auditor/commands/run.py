@@ -5,18 +5,26 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 import boto3
 
 from auditor.aws.gateway import AwsGateway
 from auditor.config import Config, ConfigError, load_config
+from auditor.datadog.expected import ExpectedValuesError
+from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
 from auditor.model import AccountSnapshot, AuditResult, Severity, Status
-from auditor.pipeline import RunError, run_audit
+from auditor.pipeline import Interrupted, RunError, run_audit
+from auditor.report.history import apply_history, current_findings
+from auditor.report.retention import apply_retention
 from auditor.report.writer import write_run
 
 log = logging.getLogger("auditor")
@@ -39,7 +47,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 def exit_code_for(result: AuditResult, cfg: Config) -> int:
     threshold = Severity(cfg.run.fail_on_severity).rank
-    failing = any(f.status is Status.FAIL and f.severity.rank >= threshold for f in result.findings)
+    failing = any(
+        f.status is Status.FAIL and f.severity.rank >= threshold for f in current_findings(result.findings)
+    )
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
@@ -56,6 +66,39 @@ def progress_bar(enabled: bool) -> Callable[[int], Callable[[AccountSnapshot], N
     return factory
 
 
+class _StopSignals:
+    """SIGTERM and SIGINT during a run.
+
+    The first one raises `Interrupted` in the main thread: the fan-out stops, keeps what
+    finished, and the run is written marked incomplete. Any later one (and any during the
+    writing) is only noted: the folder being written is finished first, never left half done.
+    """
+
+    def __init__(self) -> None:
+        self.raising = True
+        self.received: list[str] = []
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        self.received.append(name)
+        if self.raising:
+            self.raising = False
+            raise Interrupted(name)
+        log.warning("%s received: finishing the run folder first", name)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # signals only reach the main thread
+            yield
+            return
+        previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
 def execute(
     cfg: Config,
     output_dir: Path,
@@ -64,29 +107,65 @@ def execute(
     quiet: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> tuple[int, Path | None]:
-    """Run the audit and write the run folder: (exit code, run folder)."""
+    """Run the audit and write the run folder: (exit code, run folder or None when nothing was written)."""
     env = os.environ if env is None else env
     register_secret(cfg.organization.audit_role_external_id)
     for key in ("DD_API_KEY", "DD_APP_KEY"):
         register_secret(env.get(key))
     log_path = setup_logging(cfg.logging, output_dir, quiet=quiet)
+    stop = _StopSignals()
+    try:
+        with stop.installed(), output_lock(output_dir, wait=cfg.output.lock == "wait",
+                                            timeout_seconds=cfg.output.lock_timeout_seconds, on_wait=log.warning):
+            return _run_locked(cfg, output_dir, session, quiet, env, stop, log_path)
+    except LockBusy as exc:
+        log.error("not started: %s", exc)
+        return EXIT_INCOMPLETE, None
+    except (Interrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        log.error("interrupted by %s before any account result: nothing was written", name)
+        return EXIT_INCOMPLETE, None
+
+
+def _run_locked(
+    cfg: Config,
+    output_dir: Path,
+    session: boto3.Session | None,
+    quiet: bool,
+    env: Mapping[str, str],
+    stop: _StopSignals,
+    log_path: Path | None,
+) -> tuple[int, Path | None]:
     gateway = AwsGateway(cfg.run, session)
     try:
         result = run_audit(cfg, gateway, env=env, progress_factory=progress_bar(sys.stderr.isatty() and not quiet))
     except RunError as exc:
         log.error("%s", exc)
         return EXIT_INCOMPLETE, None
+    except ExpectedValuesError as exc:
+        log.error("expected values: %s", exc)
+        return EXIT_USAGE, None
+    stop.raising = False  # from here on a signal waits for the folder to be written
     for e in result.expected:
         register_secret(e.external_id)
-    code = exit_code_for(result, cfg)
-    run_dir = write_run(result, output_dir, exit_code=code)
+    result = apply_history(result, output_dir)
+    code = exit_code_for(result, cfg) if result.run.complete else EXIT_INCOMPLETE
+    try:
+        run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids)
+    except OSError as exc:
+        log.error("could not write the run folder under %s: %s", output_dir, exc)
+        return EXIT_INCOMPLETE, None
+    if result.run.complete:
+        apply_retention(output_dir, cfg.output.keep_runs, run_dir)
+    else:
+        log.error("run incomplete (%s); the run folder holds what finished: %s", result.run.incomplete_reason, run_dir)
     _print_summary(result, run_dir, log_path, quiet)
     return code, run_dir
 
 
 def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, quiet: bool) -> None:
     errored = sum(1 for s in result.snapshots if s.error)
-    failing = sum(1 for f in result.findings if f.status is Status.FAIL)
+    failing = sum(1 for f in current_findings(result.findings) if f.status is Status.FAIL)
     log.info(
         "audited %d accounts (%d errors, %d skipped): %d failing findings",
         len(result.snapshots) - errored, errored, len(result.skipped), failing,

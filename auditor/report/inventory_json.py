@@ -22,11 +22,10 @@ _EXTERNAL_ID_RAW = re.compile(r'("sts:externalid"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^
 def mask_external_ids(document: str) -> str:
     """The policy text with every sts:ExternalId condition value masked."""
     try:
-        data = json.loads(document)
-    except (ValueError, TypeError):
-        # Not JSON (that is a finding elsewhere): still never leak what looks like an id.
+        return json.dumps(_mask_in(json.loads(document)), separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        # Not JSON, or nested too deep to walk (a finding elsewhere): still never leak an id.
         return _EXTERNAL_ID_RAW.sub(lambda m: m.group(1) + '"****"', document)
-    return json.dumps(_mask_in(data), separators=(",", ":"))
 
 
 def _mask_in(node: Any, under_condition: bool = False) -> Any:
@@ -67,6 +66,7 @@ def inventory_to_dict(result: AuditResult) -> dict[str, Any]:
         "skipped": [{"account_id": a, "reason": r} for a, r in result.skipped],
         "aws_managed_documents": dict(result.aws_managed_documents),
         "expected": expected,
+        "analysis": to_jsonable(result.settings),
     }
 
 

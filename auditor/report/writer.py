@@ -17,6 +17,7 @@ from auditor.model import AuditResult, Status
 from auditor.report.cells import safe_cell
 from auditor.report.exclusions import write_exclusions
 from auditor.report.files import make_run_dir, write_atomic, write_json
+from auditor.report.history import current_findings
 from auditor.report.inventory_json import inventory_to_dict
 from auditor.report.serialize import to_jsonable
 from auditor.report.tables import findings_frame, regions_frame
@@ -28,7 +29,9 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
 
     def dump(fh: Any) -> None:
         buf = io.StringIO()
-        safe.to_csv(buf, index=False, lineterminator="\n")
+        # RFC 4180 line ends: the csv module then quotes any field holding a CR or LF, so a
+        # hostile value cannot start a new row (which a spreadsheet could read as a formula).
+        safe.to_csv(buf, index=False, lineterminator="\r\n")
         fh.write(buf.getvalue().encode("utf-8"))
 
     return write_atomic(path, dump)
@@ -36,8 +39,10 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
 
 def run_summary(result: AuditResult, *, exit_code: int | None = None) -> dict[str, Any]:
     errored = {s.account_id for s in result.snapshots if s.error}
-    by_status = Counter(f.status.value for f in result.findings)
-    failing = Counter(f.severity.value for f in result.findings if f.status is Status.FAIL)
+    current = current_findings(result.findings)
+    by_status = Counter(f.status.value for f in current)
+    failing = Counter(f.severity.value for f in current if f.status is Status.FAIL)
+    changes = Counter(f.change for f in result.findings if f.change)
     return {
         **to_jsonable(result.run),
         "api_calls": dict(result.run.api_calls),
@@ -50,18 +55,21 @@ def run_summary(result: AuditResult, *, exit_code: int | None = None) -> dict[st
         "regions_audited": len(result.audited_regions),
         "findings_by_status": dict(sorted(by_status.items())),
         "failing_by_severity": dict(sorted(failing.items())),
+        "changes": dict(sorted(changes.items())),
         "exit_code": exit_code,
     }
 
 
-def write_run(result: AuditResult, output_dir: Path, *, exit_code: int | None = None) -> Path:
+def write_run(
+    result: AuditResult, output_dir: Path, *, exit_code: int | None = None, show_external_ids: bool = False
+) -> Path:
     run_dir = make_run_dir(output_dir)
-    write_result_files(result, run_dir)
+    write_result_files(result, run_dir, show_external_ids=show_external_ids)
     write_json(run_dir / "run.json", run_summary(result, exit_code=exit_code))
     return run_dir
 
 
-def write_result_files(result: AuditResult, run_dir: Path) -> None:
+def write_result_files(result: AuditResult, run_dir: Path, *, show_external_ids: bool = False) -> None:
     """Everything but run.json (also used to re-render a run from its JSON)."""
     findings = findings_frame(result.findings)
     write_json(run_dir / "findings.json", [to_jsonable(f) for f in result.findings])
@@ -70,4 +78,4 @@ def write_result_files(result: AuditResult, run_dir: Path) -> None:
     write_json(run_dir / "inventory.json", inventory_to_dict(result))
     accounts = {a.id: a for a in result.inventory.accounts}
     write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts)
-    write_workbook(run_dir / "audit.xlsx", result)
+    write_workbook(run_dir / "audit.xlsx", result, show_external_ids=show_external_ids)

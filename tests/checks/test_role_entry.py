@@ -60,7 +60,6 @@ def test_every_role_check_id_is_registered():
         "external_id_not_compared",
         "role_permissions_missing",
         "role_permissions_unverified",
-        "security_audit_missing",
     ):
         assert check in CATALOGUE
 

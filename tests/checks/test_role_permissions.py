@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.model import InlinePolicy, ManagedPolicyRef, Severity, Status
+from auditor.model import InlinePolicy, ManagedPolicyRef, Status
 
 from .builders import SECURITY_AUDIT, failing, ids, one, role, run, snapshot
 
@@ -105,7 +105,13 @@ def test_permissions_boundary_limits_the_role():
 def test_security_audit_absent_is_informational_only():
     snap = snapshot(role(attached=()))
     findings = run(snap)
-    f = one(findings, "security_audit_missing")
-    assert f.severity is Severity.INFO
-    assert "role_present" in ids(findings)
+    # A note on the pass finding, never a finding with status fail: a healthy role stays healthy.
+    assert {f.status for f in findings} == {Status.PASS}
+    f = one(findings, "role_present")
+    assert "SecurityAudit is not attached" in f.detail
     assert failing(findings) == set()
+
+
+def test_security_audit_attached_is_not_mentioned():
+    f = one(run(snapshot(role())), "role_present")
+    assert "SecurityAudit" not in f.detail

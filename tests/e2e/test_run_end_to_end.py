@@ -56,4 +56,9 @@ def test_run_lists_every_active_account_once_and_reports_unassumable_ones(moto_s
     assert "AccessDenied" in err["detail"]
     regions = list(csv.DictReader((run_dir / "regions.csv").open()))
     rows = {(r["account_id"], r["region"]) for r in regions}
-    assert len(rows) == len(regions) == len(active) * 4
+    everyone = set(org.accounts) | {org.management_account_id}
+    assert len(rows) == len(regions) == len(everyone) * 4
+    # Accounts that were not audited are in the matrix too, as not applicable.
+    for r in regions:
+        if r["account_id"] in suspended | deleted:
+            assert r["verdict"] == "not_applicable", r
