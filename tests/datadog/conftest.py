@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dd_double import API_KEY, APP_KEY, FakeDatadog
+from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog
 from pytest_httpserver import HTTPServer
 
 from auditor.config import DatadogConfig

@@ -6,7 +6,7 @@ import logging
 import time
 
 import pytest
-from dd_double import API_KEY, APP_KEY, PATH, dd_account
+from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_account
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dd_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
 
 from auditor.commands.datadog_sync import register
 

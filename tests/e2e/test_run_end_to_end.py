@@ -62,3 +62,33 @@ def test_run_lists_every_active_account_once_and_reports_unassumable_ones(moto_s
     for r in regions:
         if r["account_id"] in suspended | deleted:
             assert r["verdict"] == "not_applicable", r
+
+
+def test_a_fix_between_two_runs_shows_as_resolved(moto_server, tmp_path):
+    from auditor.demo import AUDIT_ROLE, DATADOG_ACCOUNT, external_id_for, trust_policy
+
+    session = boto3.Session(region_name="us-east-1")
+    org = build_demo_org(session, total_accounts=20)
+    (gamma,) = [a for a, spec in org.accounts.items() if spec.problem == "external_id_missing"]
+    out = tmp_path / "reports"
+    cfg = write_config(tmp_path)
+    main(["run", "--config", str(cfg), "--output-dir", str(out), "--quiet"])
+
+    creds = session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{gamma}:role/{AUDIT_ROLE}", RoleSessionName="fixer"
+    )["Credentials"]
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    iam.update_assume_role_policy(
+        RoleName="DatadogIntegrationRole",
+        PolicyDocument=trust_policy(f"arn:aws:iam::{DATADOG_ACCOUNT}:root", external_id_for(gamma)),
+    )
+    main(["run", "--config", str(cfg), "--output-dir", str(out), "--quiet"])
+
+    findings = json.loads((out / "latest" / "findings.json").read_text())
+    mine = {f["check"]: f["change"] for f in findings if f["account_id"] == gamma}
+    assert mine["trust_external_id_missing"] == "resolved"
+    others = [f for f in findings if f["account_id"] != gamma and f["status"] == "fail"]
+    assert others and all(f["change"] == "open" for f in others)
+    run = json.loads((out / "latest" / "run.json").read_text())
+    assert run["compared_with"] and run["changes"]["resolved"] == 1

@@ -1,4 +1,4 @@
-"""A local double of Datadog's AWS integration API v2 (never the real API), for tests/datadog."""
+"""A local double of Datadog's AWS integration API v2 (never the real API), for the tests."""
 
 from __future__ import annotations
 
