@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -44,7 +45,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class OrganizationConfig:
     # Role the auditor assumes in each member account (read-only audit role).
-    audit_role_name: str = "OrganizationAccountAccessRole"
+    audit_role_name: str = "DatadogIntegrationAuditor"
     audit_role_external_id: str = ""
     audit_role_path: str = "/"
     session_name: str = "datadog-auditor"
@@ -143,7 +144,21 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    return config_from_dict(data, source=str(p))
+    cfg = config_from_dict(data, source=str(p))
+    _check_secret_file_mode(p, cfg)
+    return cfg
+
+
+def _check_secret_file_mode(path: Path, cfg: Config) -> None:
+    """A config holding a secret must not be readable by every user of the host."""
+    if not cfg.organization.audit_role_external_id:
+        return
+    mode = path.stat().st_mode
+    if mode & stat.S_IROTH:
+        raise ConfigError(
+            f"{path}: holds [organization] audit_role_external_id but is readable by every user "
+            f"(mode {stat.S_IMODE(mode):o}); restrict it with `chmod 600 {path}`"
+        )
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:

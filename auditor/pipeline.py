@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -114,6 +114,9 @@ class _FanOut:
         self._todo: deque[Account] = deque(accounts)
         self._lock = threading.Lock()
         self._started: dict[str, float] = {}
+        # Kept here by the workers, not only queued: an interrupt can land in the main thread
+        # between taking a result off the queue and storing it, and no result may be lost.
+        self._finished: dict[str, AccountSnapshot] = {}
         self._stop = threading.Event()
         self._workers = 0
         self.results: queue.SimpleQueue[tuple[Account, AccountSnapshot]] = queue.SimpleQueue()
@@ -141,11 +144,17 @@ class _FanOut:
             except Exception as exc:  # a bug must not lose the account, nor the other accounts
                 log.exception("account %s: unexpected error", acct.id)
                 snap = AccountSnapshot(acct.id, role=None, error=AccountError("internal", type(exc).__name__, str(exc)))
+            with self._lock:
+                self._finished[acct.id] = snap
             self.results.put((acct, snap))
 
     def started(self) -> dict[str, float]:
         with self._lock:
             return dict(self._started)
+
+    def finished(self) -> dict[str, AccountSnapshot]:
+        with self._lock:
+            return dict(self._finished)
 
     def stop(self) -> None:
         """No account is started after this; running ones finish (or not) unobserved."""
@@ -171,6 +180,7 @@ def collect_accounts(
     `deadline` is the whole run's (a `clock()` value; default: [run] run_timeout_seconds from now).
     An interrupt (KeyboardInterrupt, `Interrupted`) stops the fan-out and keeps what finished.
     """
+    accounts = _unique(accounts)  # the loop below counts ids: a duplicate would stall it
     o = cfg.organization
     role = AuditRole(o.audit_role_name, o.audit_role_path, o.audit_role_external_id, o.session_name)
     sts = gateway.client("sts")
@@ -221,6 +231,12 @@ def collect_accounts(
     finally:
         fan.stop()
     if reason:
+        # Accounts that finished while the main thread was busy elsewhere are results too.
+        by_id = {a.id: a for a in accounts}
+        for acct_id, snap in fan.finished().items():
+            if acct_id not in snapshots:
+                snapshots[acct_id] = snap
+                _log_outcome(by_id[acct_id], snap)
         log.error("%s: %d of %d accounts finished; the others are reported as errors and the run as incomplete",
                   reason, len(snapshots), len(accounts))
         started = fan.started()
@@ -229,12 +245,20 @@ def collect_accounts(
         for a in accounts:
             if a.id not in snapshots:
                 what = "still being read" if a.id in started else "not read"
-                snapshots[a.id] = _gave_up(a.id, AccountError(stage, code, f"{what}: {reason}"))
+                # INFO: one ERROR line above says it for all of them.
+                snapshots[a.id] = _gave_up(a.id, AccountError(stage, code, f"{what}: {reason}"), logging.INFO)
     return Collected(snapshots, cache.documents(), reason)
 
 
-def _gave_up(account_id: str, error: AccountError) -> AccountSnapshot:
-    log.warning("account %s: %s: %s", account_id, error.code, error.message)
+def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
+    first: dict[str, Account] = {}
+    for a in accounts:
+        first.setdefault(a.id, a)
+    return tuple(first.values())
+
+
+def _gave_up(account_id: str, error: AccountError, level: int = logging.WARNING) -> AccountSnapshot:
+    account_log.log(level, "account %s: %s: %s", account_id, error.code, error.message)
     return AccountSnapshot(account_id, role=None, error=error)
 
 
@@ -250,7 +274,8 @@ def _log_outcome(acct: Account, snap: AccountSnapshot) -> None:
     elif snap.role is None:
         account_log.info("account %s (%s): Datadog role not found", acct.id, acct.name)
     else:
-        account_log.info("account %s (%s): Datadog role %s read (%d calls)", acct.id, acct.name, snap.role.arn, snap.api_calls)
+        account_log.info("account %s (%s): Datadog role %s read (%d calls)",
+                         acct.id, acct.name, snap.role.arn, snap.api_calls)
 
 
 def run_audit(
@@ -271,6 +296,10 @@ def run_audit(
     except (ClientError, BotoCoreError) as exc:
         # Auditing part of an organization would silently hide accounts: no result at all.
         raise RunError(f"cannot read the organization ({exc}); no account was audited, nothing was written") from exc
+    if len(unique := _unique(inventory.accounts)) != len(inventory.accounts):
+        log.warning("Organizations listed %d account(s) twice; each is audited once",
+                    len(inventory.accounts) - len(unique))
+        inventory = replace(inventory, accounts=unique)
     partition = partition_of(caller["Arn"])
     scope = select_scope(inventory, cfg)
     log.info("auditing %d accounts (%d skipped) with %d workers",

@@ -110,24 +110,26 @@ def read_account(
         creds = None if use_caller_credentials else assume(gateway, sts, account_id, partition, audit_role)
     except (ClientError, BotoCoreError) as exc:
         return AccountSnapshot(account_id, role=None, error=_error("assume_role", exc), api_calls=1)
-    iam = gateway.client("iam", credentials=creds)
-    calls = [0 if use_caller_credentials else 1]
-    iam.meta.events.register("before-call", lambda **_: calls.__setitem__(0, calls[0] + 1))
-    stage = "read_role"
-    try:
-        role = _read_role(iam, datadog_role_name)
-        managed_docs: tuple[tuple[str, str], ...] = ()
-        others: tuple[RoleCandidate, ...] = ()
-        if role is None:
-            stage = "list_roles"
-            others = _list_roles(iam)
-        else:
-            stage = "read_policies"
-            managed_docs = _managed_documents(iam, role, partition, managed_cache)
-    except (ClientError, BotoCoreError) as exc:
-        return AccountSnapshot(account_id, role=None, error=_error(stage, exc), api_calls=calls[0])
+    assumed = 0 if use_caller_credentials else 1
+    # The thread's own IAM client, signing with this account's credentials for this block only.
+    with gateway.act_as(creds) as count:
+        iam = gateway.account_client("iam")
+        stage = "read_role"
+        try:
+            role = _read_role(iam, datadog_role_name)
+            managed_docs: tuple[tuple[str, str], ...] = ()
+            others: tuple[RoleCandidate, ...] = ()
+            if role is None:
+                stage = "list_roles"
+                others = _list_roles(iam)
+            else:
+                stage = "read_policies"
+                managed_docs = _managed_documents(iam, role, partition, managed_cache)
+        except (ClientError, BotoCoreError) as exc:
+            return AccountSnapshot(account_id, role=None, error=_error(stage, exc), api_calls=assumed + count.calls)
     return AccountSnapshot(
-        account_id, role=role, other_roles=others, managed_policy_documents=managed_docs, api_calls=calls[0]
+        account_id, role=role, other_roles=others, managed_policy_documents=managed_docs,
+        api_calls=assumed + count.calls,
     )
 
 

@@ -171,5 +171,15 @@ def finding(
         title=spec.title,
         detail=detail,
         remediation=spec.remediation,
-        evidence=evidence,
+        evidence=_bounded(evidence),
     )
+
+
+MAX_EVIDENCE = 4000
+
+
+def _bounded(evidence: str) -> str:
+    """Evidence is for a person reading one row: a pathological document is cut, and says so."""
+    if len(evidence) <= MAX_EVIDENCE:
+        return evidence
+    return evidence[:MAX_EVIDENCE] + f" ... [{len(evidence) - MAX_EVIDENCE} more characters not shown]"

@@ -29,6 +29,8 @@ from auditor.report.writer import write_run
 
 log = logging.getLogger("auditor")
 
+# 3 = no complete result: organization unreadable, interrupted, run deadline, or another run
+# holds the output folder's lock. Cron alerts on it; 1 is reserved for failing findings.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
@@ -76,15 +78,14 @@ class _StopSignals:
 
     def __init__(self) -> None:
         self.raising = True
-        self.received: list[str] = []
+        self.deferred: list[str] = []  # noted, not acted on (logged later: no logging in a handler)
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        self.received.append(name)
         if self.raising:
             self.raising = False
             raise Interrupted(name)
-        log.warning("%s received: finishing the run folder first", name)
+        self.deferred.append(name)
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -155,6 +156,8 @@ def _run_locked(
     except OSError as exc:
         log.error("could not write the run folder under %s: %s", output_dir, exc)
         return EXIT_INCOMPLETE, None
+    if stop.deferred:
+        log.warning("%s received while writing: the run folder was finished first", ", ".join(stop.deferred))
     if result.run.complete:
         apply_retention(output_dir, cfg.output.keep_runs, run_dir)
     else:

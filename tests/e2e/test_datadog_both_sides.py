@@ -32,6 +32,7 @@ def test_findings_name_each_case_and_sync_sends_exactly_the_expected_patches(mot
     datadog.accounts.append(dd_account("cfg-stale", STALE, "DatadogIntegrationRole", "0" * 32))
     cfg = tmp_path / "auditor.toml"
     cfg.write_text(
+        '[organization]\naudit_role_name = "OrganizationAccountAccessRole"\n'
         f'[datadog]\nexpected_values = "datadog_api"\napi_url = "{datadog.url()}"\n'
         f"[regions]\naudited = {json.dumps(REGIONS)}\n[run]\nworkers = 4\nmax_attempts = 2\n"
     )

@@ -13,6 +13,8 @@ from auditor.demo import build_demo_org
 def write_config(tmp_path, **datadog):
     cfg = tmp_path / "auditor.toml"
     lines = [
+        "[organization]",
+        'audit_role_name = "OrganizationAccountAccessRole"',  # moto creates it in every member account
         "[regions]",
         'audited = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]',
         "[run]",

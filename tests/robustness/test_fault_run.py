@@ -1,0 +1,186 @@
+"""Whole runs under faults: exit codes, and what the run folder holds afterwards."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from fault_org import Org, make_config
+from faults import Request
+
+import auditor.commands.run
+from auditor.commands.run import EXIT_INCOMPLETE, execute
+from auditor.lock import output_lock
+
+FILES = ("findings.json", "findings.csv", "regions.csv", "exclusions.json", "run.json", "inventory.json", "audit.xlsx")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at teardown: lets threads a test left stuck in a fault hook finish."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def run_folders(out: Path) -> list[Path]:
+    return [p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and p.name[:1].isdigit()]
+
+
+def assert_folder_whole(run_dir: Path) -> dict:
+    """Every file present, parseable and private; no temporary file left behind."""
+    assert sorted(p.name for p in run_dir.iterdir() if p.name.startswith(".")) == []
+    for name in FILES:
+        assert (run_dir / name).stat().st_mode & 0o777 == 0o600, name
+    for name in ("findings.json", "exclusions.json", "inventory.json"):
+        json.loads((run_dir / name).read_text())
+    for name in ("findings.csv", "regions.csv"):
+        list(csv.DictReader((run_dir / name).open()))
+    openpyxl.load_workbook(run_dir / "audit.xlsx", read_only=True).close()
+    return json.loads((run_dir / "run.json").read_text())
+
+
+def accounts_in(run_dir: Path) -> list[str]:
+    inv = json.loads((run_dir / "inventory.json").read_text())
+    return [s["account_id"] for s in inv["snapshots"]] + [s["account_id"] for s in inv["skipped"]]
+
+
+def snapshot_errors(run_dir: Path) -> dict[str, dict]:
+    inv = json.loads((run_dir / "inventory.json").read_text())
+    return {s["account_id"]: s["error"] for s in inv["snapshots"] if s["error"]}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_run_keeps_what_finished_and_marks_the_folder_incomplete(
+    org: Org, tmp_path: Path, release: threading.Event, signum: signal.Signals
+) -> None:
+    reads: list[str] = []
+
+    def get_role(r: Request) -> None:
+        if r.attempt == 1:
+            reads.append(r.account)
+        if len(reads) == 3 and reads[-1] == r.account and r.attempt == 1:
+            os.kill(os.getpid(), signum)  # delivered to the main thread, like `kill` from cron or Ctrl-C
+            release.wait(10)
+        return None
+
+    org.faults.add("iam.GetRole", get_role)
+    cfg = make_config(run={"workers": 1})
+    previous = signal.getsignal(signum)
+    code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
+    assert signal.getsignal(signum) is previous  # handler restored
+    assert code == EXIT_INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is False and run["incomplete_reason"] == f"interrupted by {signum.name}"
+    assert run["exit_code"] == EXIT_INCOMPLETE
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    errors = snapshot_errors(run_dir)
+    assert set(errors) == org.all_accounts - set(reads[:2])  # the two finished ones are kept
+    assert {e["stage"] for e in errors.values()} == {"interrupted"}
+    assert any(e["message"].startswith("still being read") for e in errors.values())
+    assert f"interrupted by {signum.name}" in (tmp_path / "auditor.log").read_text()
+
+
+def test_run_deadline_turns_pending_accounts_into_errors_and_exits_3(
+    org: Org, tmp_path: Path, release: threading.Event
+) -> None:
+    first: list[str] = []
+
+    def get_role(r: Request) -> None:
+        if not first:
+            first.append(r.account)
+        if r.account != first[0]:
+            release.wait(10)  # every account but the first is slower than the run
+        return None
+
+    org.faults.add("iam.GetRole", get_role)
+    cfg = make_config(run={"workers": 2, "run_timeout_seconds": 1.5})
+    started = time.monotonic()
+    code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
+    assert time.monotonic() - started < 8
+    assert code == EXIT_INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is False and "[run] run_timeout_seconds" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    errors = snapshot_errors(run_dir)
+    assert set(errors) == org.all_accounts - set(first)
+    assert {(e["stage"], e["code"]) for e in errors.values()} == {("timeout", "RunDeadline")}
+
+
+def test_account_deadline_gives_up_on_a_stuck_account_keeps_the_pool_going_and_discards_its_late_result(
+    org: Org, tmp_path: Path
+) -> None:
+    stuck: list[str] = []
+
+    def get_role(r: Request) -> None:
+        if not stuck:
+            stuck.append(r.account)
+        time.sleep(1.6 if r.account == stuck[0] else 0.35)
+        return None
+
+    org.faults.add("iam.GetRole", get_role)
+    cfg = make_config(run={"workers": 1, "account_timeout_seconds": 0.8})
+    code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
+    assert run_dir is not None and code != EXIT_INCOMPLETE
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is True
+    errors = snapshot_errors(run_dir)
+    assert list(errors) == stuck and errors[stuck[0]]["stage"] == "timeout"
+    assert errors[stuck[0]]["code"] == "AccountTimeout"
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    assert f"account {stuck[0]}: late result discarded" in (tmp_path / "auditor.log").read_text()
+
+
+def test_organizations_failing_mid_pagination_exits_3_and_writes_no_run_folder(org: Org, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def walk(r: Request) -> None:
+        calls.append(r.attempt)
+        if calls.count(1) >= 3:  # the third page of the OU walk, and all its retries
+            return r.error("ServiceException", "AWS Organizations can't complete your request", 500)
+        return None
+
+    org.faults.add("organizations.ListAccountsForParent", walk)
+    org.faults.add("organizations.ListOrganizationalUnitsForParent", walk)
+    code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert (code, run_dir) == (EXIT_INCOMPLETE, None)
+    assert run_folders(tmp_path) == []
+    log = (tmp_path / "auditor.log").read_text()
+    assert "cannot read the organization" in log and "ServiceException" in log and "nothing was written" in log
+
+
+@pytest.mark.parametrize("mode", ["fail", "wait"])
+def test_overlapping_run_on_the_same_output_folder_exits_3_without_writing(
+    org: Org, tmp_path: Path, mode: str
+) -> None:
+    cfg = make_config(output={"lock": mode, "lock_timeout_seconds": 0.3})
+    with output_lock(tmp_path, wait=False, timeout_seconds=0):  # the other run
+        code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
+    assert (code, run_dir) == (EXIT_INCOMPLETE, None)
+    assert run_folders(tmp_path) == []
+    assert f"held by PID {os.getpid()}" in (tmp_path / "auditor.log").read_text()
+    assert sum(org.faults.sent.values()) == 0  # not a single AWS call
+
+
+def test_signal_while_writing_finishes_the_folder_first(org: Org, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = auditor.commands.run.write_run
+
+    def write_after_sigterm(*args: object, **kwargs: object) -> Path:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(auditor.commands.run, "write_run", write_after_sigterm)
+    code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert run_dir is not None and code in (0, 1)
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is True
+    assert "SIGTERM received while writing: the run folder was finished first" in (tmp_path / "auditor.log").read_text()
