@@ -251,7 +251,9 @@ def _check_values(cfg: Config) -> None:
     for key in ("include_ous", "exclude_ous"):
         for item in getattr(o, key):
             if not (OU_ID.match(item) or item == "Root" or item.startswith("Root/")):
-                raise bad(f"[organization] {key}", item, "expected OU ids (ou-..., r-...) or paths starting with 'Root'")
+                raise bad(
+                    f"[organization] {key}", item, "expected OU ids (ou-..., r-...) or paths starting with 'Root'"
+                )
     if d.site not in SITES:
         raise bad("[datadog] site", d.site, f"known sites: {', '.join(SITES)}")
     if not d.role_name.strip():

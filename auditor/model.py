@@ -9,7 +9,7 @@ which turns a bad document into a finding instead of a crash at collection time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 # --- Organization inventory (collected once per run from the management account) -------
 
@@ -133,13 +133,13 @@ class AccountSnapshot:
 # --- Results -------------------------------------------------------------------------
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     FAIL = "fail"
     PASS = "pass"
     ERROR = "error"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -181,7 +181,7 @@ class Finding:
         return f"{self.account_id}|{self.check}|{self.region}"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
     PARTIAL = "partial"

@@ -66,5 +66,5 @@ def handle(args: argparse.Namespace) -> int:
         cfg = demo_config(output_dir, expected_csv, args.workers)
         print(f"demo organization: {len(org.accounts)} member accounts, management {org.management_account_id}",
               file=sys.stderr)
-        code, run_dir = execute(cfg, output_dir, session=session, quiet=args.quiet, env={})
+        code, _run_dir = execute(cfg, output_dir, session=session, quiet=args.quiet, env={})
     return code

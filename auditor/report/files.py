@@ -8,6 +8,7 @@ need not read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -44,10 +45,8 @@ def write_atomic(path: Path, writer: Callable[[IO[bytes]], None]) -> Path:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path
 

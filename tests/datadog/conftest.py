@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog
 from pytest_httpserver import HTTPServer
 
 from auditor.config import DatadogConfig
+from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import logging
 import time
 
 import pytest
-from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_account
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -19,6 +18,7 @@ from auditor.datadog.api import (
     uses_datadog_api,
 )
 from auditor.model import ExpectedValues
+from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_account
 
 PROD, DEV, GONE = "111111111111", "222222222222", "999999999999"
 

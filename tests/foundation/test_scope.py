@@ -12,7 +12,7 @@ UNITS = (
 
 
 def acct(i: str, chain: tuple[str, ...], path: str, status: str = "ACTIVE") -> Account:
-    return Account(i, f"n{i}", f"{i}@x", status, chain[-1], path, chain + (i,))
+    return Account(i, f"n{i}", f"{i}@x", status, chain[-1], path, (*chain, i))
 
 
 ACCOUNTS = (
