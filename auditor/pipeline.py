@@ -114,6 +114,9 @@ class _FanOut:
         self._todo: deque[Account] = deque(accounts)
         self._lock = threading.Lock()
         self._started: dict[str, float] = {}
+        # (start time, account id) in start order: the clock only moves forward, so the oldest
+        # running account is at the left once finished ones are dropped (O(1) amortised).
+        self._order: deque[tuple[float, str]] = deque()
         # Kept here by the workers, not only queued: an interrupt can land in the main thread
         # between taking a result off the queue and storing it, and no result may be lost.
         self._finished: dict[str, AccountSnapshot] = {}
@@ -134,7 +137,8 @@ class _FanOut:
             if self._stop.is_set() or not self._todo:
                 return None
             acct = self._todo.popleft()
-            self._started[acct.id] = self._clock()
+            started = self._started[acct.id] = self._clock()
+            self._order.append((started, acct.id))
             return acct
 
     def _work(self) -> None:
@@ -147,6 +151,13 @@ class _FanOut:
             with self._lock:
                 self._finished[acct.id] = snap
             self.results.put((acct, snap))
+
+    def oldest_running(self, done: Mapping[str, object]) -> tuple[float, str] | None:
+        """The earliest-started account not in `done` (called from the main thread only)."""
+        with self._lock:
+            while self._order and self._order[0][1] in done:
+                self._order.popleft()
+            return self._order[0] if self._order else None
 
     def started(self) -> dict[str, float]:
         with self._lock:
@@ -200,19 +211,17 @@ def collect_accounts(
     try:
         while len(snapshots) < len(accounts):
             now = clock()
-            running = {a: t for a, t in fan.started().items() if a not in snapshots}
-            for acct_id, started in running.items():
-                if now - started >= account_limit:
-                    snapshots[acct_id] = _gave_up(acct_id, AccountError(
-                        "timeout", "AccountTimeout",
-                        f"still being read after {account_limit:g}s ([run] account_timeout_seconds)"))
-                    fan.add_worker()  # the stuck thread keeps its slot; the pool keeps its width
+            while (oldest := fan.oldest_running(snapshots)) and now - oldest[0] >= account_limit:
+                snapshots[oldest[1]] = _gave_up(oldest[1], AccountError(
+                    "timeout", "AccountTimeout",
+                    f"still being read after {account_limit:g}s ([run] account_timeout_seconds)"))
+                fan.add_worker()  # the stuck thread keeps its slot; the pool keeps its width
             if len(snapshots) == len(accounts):
                 break
             if now >= run_deadline:
                 reason = f"the run deadline of {cfg.run.run_timeout_seconds:g}s ([run] run_timeout_seconds) was reached"
                 break
-            wake = min([run_deadline] + [t + account_limit for a, t in running.items() if a not in snapshots])
+            wake = min(run_deadline, oldest[0] + account_limit) if oldest else run_deadline
             try:
                 acct, snap = fan.results.get(timeout=max(0.0, wake - now))
             except queue.Empty:
