@@ -9,6 +9,7 @@ which turns a bad document into a finding instead of a crash at collection time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 
 # --- Organization inventory (collected once per run from the management account) -------
@@ -65,7 +66,13 @@ class Inventory:
     policies: tuple[OrgPolicy, ...]
 
     def account(self, account_id: str) -> Account | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        return self._accounts_by_id.get(account_id)
+
+    @cached_property
+    def _accounts_by_id(self) -> dict[str, Account]:
+        # Built once on first use: per-account lookups over 10,000 accounts stay O(1).
+        # (cached_property stores in __dict__, which a frozen dataclass still allows.)
+        return {a.id: a for a in self.accounts}
 
 
 # --- Per-account role data (collected in the fan-out) ----------------------------------
