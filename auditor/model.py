@@ -9,8 +9,8 @@ which turns a bad document into a finding instead of a crash at collection time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 
 # --- Organization inventory (collected once per run from the management account) -------
 

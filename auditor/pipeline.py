@@ -22,7 +22,7 @@ from auditor import __version__
 from auditor.analysis import analyze
 from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import AwsGateway
-from auditor.aws.organization import collect_inventory, partition_of
+from auditor.aws.organization import InventoryReader, partition_of
 from auditor.config import Config
 from auditor.datadog.source import load_expected_values
 from auditor.model import Account, AccountError, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
@@ -259,6 +259,20 @@ def collect_accounts(
     return Collected(snapshots, cache.documents(), reason)
 
 
+def _unreadable(exc: Exception) -> RunError:
+    # Auditing part of an organization would silently hide accounts: no result at all.
+    return RunError(f"cannot read the organization ({exc}); no account was audited, nothing was written")
+
+
+def _deduplicated(inventory: Inventory, *, warn: bool) -> Inventory:
+    if len(unique := _unique(inventory.accounts)) == len(inventory.accounts):
+        return inventory
+    if warn:
+        log.warning("Organizations listed %d account(s) twice; each is audited once",
+                    len(inventory.accounts) - len(unique))
+    return replace(inventory, accounts=unique)
+
+
 def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
     first: dict[str, Account] = {}
     for a in accounts:
@@ -301,21 +315,23 @@ def run_audit(
     expected = load_expected_values(cfg, env)
     try:
         caller = gateway.client("sts").get_caller_identity()
-        inventory = collect_inventory(gateway)
+        # The tree first; the SCP/RCP target listings (the phase's longest chains of pages)
+        # go on in the background while the accounts are read.
+        reader = InventoryReader(gateway)
+        structure = _deduplicated(reader.structure(), warn=True)
     except (ClientError, BotoCoreError) as exc:
-        # Auditing part of an organization would silently hide accounts: no result at all.
-        raise RunError(f"cannot read the organization ({exc}); no account was audited, nothing was written") from exc
-    if len(unique := _unique(inventory.accounts)) != len(inventory.accounts):
-        log.warning("Organizations listed %d account(s) twice; each is audited once",
-                    len(inventory.accounts) - len(unique))
-        inventory = replace(inventory, accounts=unique)
+        raise _unreadable(exc) from exc
     partition = partition_of(caller["Arn"])
-    scope = select_scope(inventory, cfg)
+    scope = select_scope(structure, cfg)
     log.info("auditing %d accounts (%d skipped) with %d workers",
              len(scope.audited), len(scope.skipped), cfg.run.workers)
     progress = progress_factory(len(scope.audited)) if progress_factory else None
     collected = collect_accounts(gateway, cfg, scope.audited, partition, caller["Account"], progress, deadline=deadline)
     snapshots, aws_managed = collected.snapshots, collected.aws_managed_documents
+    try:
+        inventory = _deduplicated(reader.inventory(), warn=False)
+    except (ClientError, BotoCoreError) as exc:
+        raise _unreadable(exc) from exc
     regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
     findings, verdicts, exclusions = analyze(
         inventory,

@@ -9,13 +9,17 @@ input is known runs at once in a small pool (a level of the tree, every policy),
 takes about as long as the longest paginated listing (typically ListTargetsForPolicy of
 FullAWSAccess, attached to every account: accounts/20 pages). The result is assembled in
 the order a sequential walk gives, so it does not depend on which call answered first.
+`InventoryReader` hands out the tree and accounts before the policies are read, so the
+account fan-out need not wait for those longest chains.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -62,40 +66,99 @@ class _Calls:
 
 
 def collect_inventory(gateway: AwsGateway) -> Inventory:
-    org = gateway.client("organizations")
-    calls = _Calls(ORGANIZATIONS_CONCURRENCY)
-    got: dict[str, Any] = {}
-    policies: dict[str, list[OrgPolicy]] = {}
-    # Policies first: their target listings are the longest chains of the phase.
-    for ptype in (SCP, RCP):
-        calls.submit(partial(_policies_listed, calls, org, ptype, out=policies), _list_policies, org, ptype)
-    calls.submit(lambda d: got.__setitem__("org", d["Organization"]), org.describe_organization)
-    calls.submit(lambda roots: _walk_tree(calls, org, roots, got), _pages, org, "list_roots", "Roots")
-    calls.run()
-    desc, roots, units, accounts = got["org"], got["roots"], got["units"], got["accounts"]
-    enabled = tuple(
-        t["Type"] for r in roots for t in r.get("PolicyTypes", []) if t.get("Status") == "ENABLED"
-    )
-    ordered = [p for ptype in (SCP, RCP) for p in policies.get(ptype, [])]
-    log.info(
-        "organization %s: %d OUs, %d accounts, %d policies",
-        desc["Id"], len(units) - len(roots), len(accounts), len(ordered),
-    )
-    return Inventory(
-        organization_id=desc["Id"],
-        management_account_id=desc.get("MasterAccountId", ""),
-        partition=partition_of(desc["Arn"]),
-        enabled_policy_types=tuple(sorted(set(enabled))),
-        units=tuple(units),
-        accounts=tuple(accounts),
-        policies=tuple(ordered),
-    )
+    return InventoryReader(gateway).inventory()
 
 
-def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[str, Any]) -> None:
+class InventoryReader:
+    """Reads the organization in the background, in two steps one can wait for.
+
+    `structure()`: the organization, its OUs and accounts (no policies yet), ready as soon as the
+    tree is walked. The policies' target listings are the phase's longest chains (FullAWSAccess
+    is attached to every account: accounts/20 pages one after another), so a caller can start
+    reading the accounts while they are still being listed. `inventory()`: everything.
+    Both raise the error that stopped the reading, if any.
+    """
+
+    def __init__(self, gateway: AwsGateway) -> None:
+        self._org = gateway.client("organizations")
+        self._got: dict[str, Any] = {}
+        self._policies: dict[str, list[OrgPolicy]] = {}
+        self._structure: Inventory | None = None
+        self._inventory: Inventory | None = None
+        self._error: BaseException | None = None
+        self._structure_ready = threading.Event()
+        self._done = threading.Event()
+        threading.Thread(target=self._read, name="organizations", daemon=True).start()
+
+    def structure(self) -> Inventory:
+        self._wait(self._structure_ready)
+        assert self._structure is not None
+        return self._structure
+
+    def inventory(self) -> Inventory:
+        self._wait(self._done)
+        assert self._inventory is not None
+        return self._inventory
+
+    def _wait(self, event: threading.Event) -> None:
+        while not event.wait(0.5):  # in slices: signals (SIGTERM, Ctrl-C) reach the main thread
+            pass
+        if self._error is not None and (event is self._done or self._structure is None):
+            raise self._error
+
+    def _read(self) -> None:
+        org, got = self._org, self._got
+        calls = _Calls(ORGANIZATIONS_CONCURRENCY)
+        try:
+            # The structure first (what the account fan-out waits for), then the policies, whose
+            # target listings are the longest chains but need not hold anyone up.
+            calls.submit(self._described, org.describe_organization)
+            calls.submit(lambda roots: _walk_tree(calls, org, roots, got, then=self._structure_read), _pages, org,
+                         "list_roots", "Roots")
+            for ptype in (SCP, RCP):
+                calls.submit(partial(_policies_listed, calls, org, ptype, out=self._policies), _list_policies, org,
+                             ptype)
+            calls.run()
+            assert self._structure is not None
+            policies = tuple(p for ptype in (SCP, RCP) for p in self._policies.get(ptype, []))
+            self._inventory = replace(self._structure, policies=policies)
+            log.info("organization %s: %d OUs, %d accounts, %d policies", self._structure.organization_id,
+                     len(got["units"]) - len(got["roots"]), len(got["accounts"]), len(policies))
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+        finally:
+            self._structure_ready.set()
+            self._done.set()
+
+    def _described(self, described: dict[str, Any]) -> None:
+        self._got["org"] = described["Organization"]
+        self._structure_read()
+
+    def _structure_read(self) -> None:
+        """Called when the description or the tree arrives: the structure is ready once both are in."""
+        got = self._got
+        if "org" not in got or "units" not in got:
+            return
+        desc, roots = got["org"], got["roots"]
+        enabled = tuple(t["Type"] for r in roots for t in r.get("PolicyTypes", []) if t.get("Status") == "ENABLED")
+        self._structure = Inventory(
+            organization_id=desc["Id"],
+            management_account_id=desc.get("MasterAccountId", ""),
+            partition=partition_of(desc["Arn"]),
+            enabled_policy_types=tuple(sorted(set(enabled))),
+            units=tuple(got["units"]),
+            accounts=tuple(got["accounts"]),
+            policies=(),
+        )
+        self._structure_ready.set()
+
+
+def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[str, Any],
+               then: Callable[[], None]) -> None:
     """List every unit's accounts and child OUs, a unit as soon as its parent is listed.
 
-    Fills got["roots"], got["units"] and got["accounts"] (breadth-first order) once all is read.
+    Fills got["roots"], got["units"] and got["accounts"] (breadth-first order) once all is read,
+    then calls `then`.
     """
     children: dict[str, list[OrgUnit]] = {}
     chains: dict[str, tuple[str, ...]] = {}
@@ -146,11 +209,13 @@ def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[s
             units.extend(queue)
             queue = [kid for unit in queue for kid in children[unit.id]]
         got.update(roots=roots, units=units, accounts=[a for u in units for a in members[u.id]])
+        then()
 
     for root in top:
         visit(root, (root.id,))
     if not top:
         got.update(roots=roots, units=[], accounts=[])
+        then()
 
 
 def _list_policies(org: Any, ptype: str) -> list[dict[str, Any]] | None:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from auditor.aws.gateway import AwsGateway
-from auditor.aws.organization import collect_inventory
+from auditor.aws.organization import InventoryReader, collect_inventory
 from auditor.config import RunConfig
 from auditor.model import RCP, SCP
 
@@ -118,3 +118,34 @@ def test_a_failing_call_stops_the_walk_with_its_error(session):
     with pytest.raises(ClientError) as err:
         collect_inventory(AwsGateway(RunConfig(), session))
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_structure_is_ready_before_the_policies_are_read(session):
+    build(session)
+    gate = threading.Event()
+    # Hold every ListTargetsForPolicy until the structure has been handed out.
+    session.events.register("before-send.organizations.ListTargetsForPolicy", lambda **_: gate.wait(10) and None)
+    reader = InventoryReader(AwsGateway(RunConfig(), session))
+    structure = reader.structure()
+    assert not gate.is_set()
+    assert len(structure.accounts) == 26 and structure.policies == ()
+    gate.set()
+    inventory = reader.inventory()
+    assert inventory.accounts == structure.accounts and inventory.units == structure.units
+    assert {"FullAWSAccess", "RCPFullAWSAccess"} <= {p.name for p in inventory.policies}
+
+
+def test_a_policy_error_after_the_structure_surfaces_in_the_inventory(session):
+    build(session)
+    gate = threading.Event()
+
+    def held_then_denied(request, **kwargs: Any) -> AWSResponse:
+        gate.wait(10)
+        return _denied(request, **kwargs)
+
+    session.events.register_first("before-send.organizations.ListTargetsForPolicy", held_then_denied)
+    reader = InventoryReader(AwsGateway(RunConfig(), session))
+    assert len(reader.structure().accounts) == 26
+    gate.set()
+    with pytest.raises(ClientError):
+        reader.inventory()
