@@ -9,6 +9,9 @@ Lower bound of a run (time is round trips when AWS adds a fixed latency per call
   ListAccountsForParent page; ListPolicies page -> ListTargetsForPolicy pages), assuming
   every independent call runs at the same time;
 - account phase: ceil(accounts / workers) rounds of `calls_per_account` sequential calls.
+
+The auditor reads the accounts as soon as the tree is walked, while the policies' target
+listings go on, so the bound is max(tree walk + account phase, policy listings), not their sum.
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ class Shape:
 
 def organization_critical_path(shape: Shape) -> int:
     """Round trips on the longest chain of dependent Organizations calls."""
+    return max(tree_critical_path(shape), policy_critical_path(shape))
+
+
+def tree_critical_path(shape: Shape) -> int:
+    """Round trips to walk the OU tree and list every unit's accounts (the accounts wait on it)."""
     units = shape.units()
     children: dict[str, list[Unit]] = {}
     for u in units[1:]:
@@ -85,6 +93,12 @@ def organization_critical_path(shape: Shape) -> int:
         for i, kid in enumerate(kids):
             discovered[kid.key] = discovered[u.key] + i // PAGE + 1
         longest = max(longest, discovered[u.key] + max(pages(u.accounts), pages(len(kids))))
+    return longest
+
+
+def policy_critical_path(shape: Shape) -> int:
+    """Round trips to list the policies and their targets (in parallel with the account phase)."""
+    longest = 0
     for targets in shape.policy_targets().values():
         for i, n in enumerate(targets):
             # ListPolicies up to the policy's page, then DescribePolicy alongside the target pages.
@@ -105,19 +119,29 @@ def organization_calls(shape: Shape) -> int:
 
 @dataclass(frozen=True)
 class Bound:
-    organization_round_trips: int
+    tree_round_trips: int
+    policy_round_trips: int
     account_rounds: int
     calls_per_account: int
     latency: float
 
     @property
+    def organization_round_trips(self) -> int:
+        return max(self.tree_round_trips, self.policy_round_trips)
+
+    @property
+    def critical_round_trips(self) -> int:
+        return max(self.tree_round_trips + self.account_rounds * self.calls_per_account, self.policy_round_trips)
+
+    @property
     def seconds(self) -> float:
-        return (self.organization_round_trips + self.account_rounds * self.calls_per_account) * self.latency
+        return self.critical_round_trips * self.latency
 
 
 def lower_bound(shape: Shape, *, audited: int, workers: int, latency: float,
                 calls_per_account: int = CALLS_PER_ACCOUNT) -> Bound:
-    return Bound(organization_critical_path(shape), math.ceil(audited / workers), calls_per_account, latency)
+    return Bound(tree_critical_path(shape), policy_critical_path(shape), math.ceil(audited / workers),
+                 calls_per_account, latency)
 
 
 def throttle_bound(calls_by_bucket: dict[str, int], rates: dict[str, tuple[float, float]]) -> float:

@@ -43,7 +43,15 @@ def test_organizations_calls_grow_with_accounts_over_twenty_not_accounts():
 def test_bound_counts_rounds_of_workers_times_calls_per_account():
     b = lower_bound(Shape(1000), audited=1001, workers=32, latency=0.05)
     assert b.account_rounds == 32
-    assert b.seconds == (b.organization_round_trips + 32 * 5) * 0.05
+    # Accounts wait for the tree walk; the policy listings overlap them.
+    assert b.seconds == max(b.tree_round_trips + 32 * 5, b.policy_round_trips) * 0.05
+    assert b.tree_round_trips <= b.organization_round_trips
+
+
+def test_bound_is_the_policy_listing_when_it_is_the_longer_chain():
+    b = lower_bound(Shape(10000), audited=10001, workers=10000, latency=0.05)
+    assert b.policy_round_trips > b.tree_round_trips + 5
+    assert b.seconds == b.policy_round_trips * 0.05
 
 
 def test_pages_never_below_one():
