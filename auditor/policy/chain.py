@@ -127,14 +127,21 @@ def _denies(levels: tuple[LevelOutcome, ...]) -> list[StatementOutcome]:
     return [o for lv in levels for p in lv.policies for o in p.statements if o.effect in ("Deny", "?")]
 
 
+def _explicit_deny(denies: list[StatementOutcome], levels: tuple[LevelOutcome, ...], kind: str) -> Decision | None:
+    """An explicit Deny that applies on known values wins over everything, in SCPs and RCPs alike."""
+    hard = [o for o in denies if o.truth.is_true]
+    if not hard:
+        return None
+    cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
+    return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind=kind,
+                    headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+
+
 def evaluate_scp_chain(chain: Chain, req: Request) -> Decision:
     levels = _level_outcomes(chain, req)
     denies = _denies(levels)
-    hard = [o for o in denies if o.truth.is_true]
-    if hard:
-        cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
-        return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind="SCP",
-                        headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+    if denied := _explicit_deny(denies, levels, "SCP"):
+        return denied
     for lv in levels:
         if lv.allow.is_false:
             attached = ", ".join(a.title for a in lv.level.policies) or "no SCP attached"
@@ -165,11 +172,8 @@ def evaluate_scp_chain(chain: Chain, req: Request) -> Decision:
 def evaluate_rcp_chain(chain: Chain, req: Request) -> Decision:
     levels = _level_outcomes(chain, req)
     denies = _denies(levels)
-    hard = [o for o in denies if o.truth.is_true]
-    if hard:
-        cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
-        return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind="RCP",
-                        headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+    if denied := _explicit_deny(denies, levels, "RCP"):
+        return denied
     open_denies = [o for o in denies if o.truth.is_unknown]
     if not open_denies:
         return Decision(ALLOWED, "RCPFullAWSAccess applies at every level and no Deny applies",

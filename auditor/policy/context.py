@@ -124,25 +124,22 @@ def negate(t: Truth, why: str = "") -> Truth:
 
 def all_of(items: Iterable[Truth], why: str = "") -> Truth:
     """AND: false as soon as one is false, whatever the unknown ones are."""
-    keys: set[str] = set()
-    undecided = False
-    for t in items:
-        if t.value is False:
-            return Truth(False, why or t.why)
-        if t.value is None:
-            undecided = True
-            keys |= t.unknown
-    return Truth(None, why, frozenset(keys)) if undecided else Truth(True, why)
+    return _kleene(items, False, why)
 
 
 def any_of(items: Iterable[Truth], why: str = "") -> Truth:
     """OR: true as soon as one is true, whatever the unknown ones are."""
+    return _kleene(items, True, why)
+
+
+def _kleene(items: Iterable[Truth], absorbing: bool, why: str) -> Truth:
+    """Three-valued AND (absorbing False) or OR (absorbing True): unknown only if nothing absorbs."""
     keys: set[str] = set()
     undecided = False
     for t in items:
-        if t.value is True:
-            return Truth(True, why or t.why)
+        if t.value is absorbing:
+            return Truth(absorbing, why or t.why)
         if t.value is None:
             undecided = True
             keys |= t.unknown
-    return Truth(None, why, frozenset(keys)) if undecided else Truth(False, why)
+    return Truth(None, why, frozenset(keys)) if undecided else Truth(not absorbing, why)
