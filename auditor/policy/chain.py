@@ -106,6 +106,16 @@ def exempt_decision(kind: str, why: str) -> Decision:
 
 def _level_outcomes(chain: Chain, req: Request) -> tuple[LevelOutcome, ...]:
     levels = []
+    # The same document attached at several levels (FullAWSAccess sits on the root, every OU and
+    # every account) is evaluated once per request: its statements' truths cannot differ by level.
+    seen: dict[int, Truth] = {}
+
+    def applies(st: Statement) -> Truth:
+        key = id(st)
+        if key not in seen:
+            seen[key] = statement_applies(st, req)
+        return seen[key]
+
     for lvl in chain.levels:
         pols = []
         for att in lvl.policies:
@@ -115,7 +125,7 @@ def _level_outcomes(chain: Chain, req: Request) -> tuple[LevelOutcome, ...]:
                     StatementOutcome(att.policy_id, att.name, lvl.target_id, None,
                                      unknown([f"unparsed policy {att.policy_id}"], why)),)
             else:
-                outs = tuple(StatementOutcome(att.policy_id, att.name, lvl.target_id, st, statement_applies(st, req))
+                outs = tuple(StatementOutcome(att.policy_id, att.name, lvl.target_id, st, applies(st))
                              for st in att.document.statements)
             pols.append(PolicyOutcome(att, outs))
         allows = [o.truth for p in pols for o in p.statements if o.effect in ("Allow", "?")]
