@@ -9,6 +9,7 @@ need not read.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
@@ -56,4 +57,12 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    return write_text(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n")
+    def dump(fh: IO[bytes]) -> None:
+        # Streamed (json.dump writes piece by piece): no whole-document string in memory.
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+        json.dump(data, text, indent=2, sort_keys=False, ensure_ascii=False, default=str)
+        text.write("\n")
+        text.flush()
+        text.detach()
+
+    return write_atomic(path, dump)

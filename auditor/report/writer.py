@@ -28,11 +28,14 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
     safe = df.map(safe_cell) if not df.empty else df
 
     def dump(fh: Any) -> None:
-        buf = io.StringIO()
+        # Streamed to the file in pandas' chunks: regions.csv at 10,000 accounts is ~200 MB, and
+        # a whole-file string plus its encoded copy would double the run's peak memory.
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
         # RFC 4180 line ends: the csv module then quotes any field holding a CR or LF, so a
         # hostile value cannot start a new row (which a spreadsheet could read as a formula).
-        safe.to_csv(buf, index=False, lineterminator="\r\n")
-        fh.write(buf.getvalue().encode("utf-8"))
+        safe.to_csv(text, index=False, lineterminator="\r\n")
+        text.flush()
+        text.detach()  # leave the binary file open for write_atomic's fsync
 
     return write_atomic(path, dump)
 
