@@ -1,0 +1,25 @@
+import re
+from pathlib import Path
+
+import auditor.checks  # noqa: F401  (registers the role checks)
+import auditor.checks.datadog_side  # noqa: F401
+import auditor.policy.matrix  # noqa: F401
+from auditor.checks.catalogue import CATALOGUE
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_readme_lists_every_check_id_of_the_catalogue():
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", README, flags=re.M))
+    assert listed == set(CATALOGUE)
+
+
+def test_readme_gives_the_two_commands():
+    assert "pip install -e '.[demo]' && auditor demo" in README
+    assert "pip install -e '.[test]' && pytest -n auto" in README
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+    assert "pip install --quiet -e '.[test]'" in ci
+    assert "\npytest -n auto\n" in ci
