@@ -5,17 +5,22 @@ the header (frozen, with an autofilter), data from row 4. Colours come from cond
 rules, one per value, not from per-cell styles: the Regions matrix of a large organization has
 hundreds of thousands of cells.
 
+The workbook is write-only (openpyxl streams each row to a temporary file as it is appended instead of
+holding every cell object until save): a sheet's column widths, freeze panes and print setup are set
+before its first row, a row's height just before that row, and each cell is styled as it is appended.
+The Summary sheet is laid out on a small in-memory grid first, because its two blocks fill rows side by side.
+
 Every text value goes through `xl_text`: formula-looking values are neutralised (cells.safe_cell),
 characters XML cannot hold are replaced, and over-long text is cut to Excel's cell limit. Rows are
-appended with openpyxl directly (pandas' to_excel is several times slower on large frames).
+appended with openpyxl directly (pandas' to_excel is several times slower on large frames). A string cell
+is never typed as a formula or an error, whatever it holds (`_text_cell`).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
-from copy import copy
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.model import AuditResult, Verdict
 from auditor.report import sheets
@@ -124,23 +131,82 @@ def _width(series: pd.Series, header: str, wrap: bool) -> float:
     return float(min(max(longest + 2, MIN_WIDTH), WRAP_WIDTH if wrap else MAX_WIDTH))
 
 
-def _write_rows(ws: Worksheet, df: pd.DataFrame) -> None:
+def _text_cell(ws: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
+    """A cell for `value`; a string stays a string even if it looks like a formula or an error code."""
+    cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _cell(
+    ws: WriteOnlyWorksheet,
+    value: Any,
+    *,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    alignment: Alignment | None = None,
+    number_format: str | None = None,
+) -> WriteOnlyCell:
+    cell = _text_cell(ws, value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _plain(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """An unstyled value as appended: a bare value, unless openpyxl would type it as a formula or error."""
+    if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+        return _text_cell(ws, value)  # xl_text already rules this out; the guarantee does not depend on it
+    return value
+
+
+def _column_style(ws: WriteOnlyWorksheet, *, text: bool, wrap: bool, top: bool) -> StyleArray | None:
+    """The style record of a data column, or None when its cells are unstyled.
+
+    Made once through the public setters and shared by the column's cells: the setters hash a style
+    object per call, ~10x slower on 100k cells. Sharing is safe: a written cell is never restyled.
+    """
+    if not (text or wrap or top):
+        return None
+    model = _cell(ws, None, alignment=(_WRAP if wrap else _TOP) if (wrap or top) else None)
+    if text:
+        model.number_format = TEXT_FORMAT
+    return model._style
+
+
+def _data_rows(
+    ws: WriteOnlyWorksheet, df: pd.DataFrame, styles: Sequence[StyleArray | None]
+) -> Iterator[list[Any]]:
     columns = [[xl_text(v) for v in df[c].tolist()] for c in df.columns]
     for row in zip(*columns, strict=True):
-        ws.append(row)
+        out = []
+        for value, style in zip(row, styles, strict=True):
+            if style is None:
+                out.append(_plain(ws, value))
+            else:
+                cell = _text_cell(ws, value)
+                cell._style = style
+                out.append(cell)
+        yield out
 
 
-def _legend(ws: Worksheet, row: int, legend: Mapping[str, str]) -> None:
+def _legend_row(ws: WriteOnlyWorksheet, legend: Mapping[str, str]) -> list[WriteOnlyCell]:
     if not legend:
-        return
-    ws.cell(row=row, column=1, value="Colours:").font = _BOLD
-    for i, (label, colour) in enumerate(legend.items(), start=2):
-        cell = ws.cell(row=row, column=i, value=label)
-        cell.fill = _fill(colour)
-        cell.font = _font_for(colour)
+        return []
+    return [
+        _cell(ws, "Colours:", font=_BOLD),
+        *(_cell(ws, label, fill=_fill(colour), font=_font_for(colour)) for label, colour in legend.items()),
+    ]
 
 
-def _add_colour_rules(ws: Worksheet, ref: str, colours: Mapping[str, str]) -> None:
+def _add_colour_rules(ws: WriteOnlyWorksheet, ref: str, colours: Mapping[str, str]) -> None:
     for value, colour in colours.items():
         rule = CellIsRule(
             operator="equal", formula=[f'"{value}"'], fill=_fill(colour), font=_font_for(colour)
@@ -148,66 +214,51 @@ def _add_colour_rules(ws: Worksheet, ref: str, colours: Mapping[str, str]) -> No
         ws.conditional_formatting.add(ref, rule)
 
 
-def _style_column(ws: Worksheet, column: int, last_row: int, *, text: bool, wrap: bool, top: bool) -> None:
-    """Text format, wrapping and/or top alignment for a whole data column.
-
-    The style is set once through the public API on the first cell and its style record copied to
-    the others: openpyxl's public setters hash a style object per cell, ~10x slower on 100k cells.
-    """
-    first = ws.cell(row=FIRST_DATA_ROW, column=column)
-    if text:
-        first.number_format = TEXT_FORMAT
-    if wrap or top:
-        first.alignment = _WRAP if wrap else _TOP
-    style = first._style
-    for (cell,) in ws.iter_rows(min_row=FIRST_DATA_ROW + 1, max_row=last_row, min_col=column, max_col=column):
-        cell._style = copy(style)
-
-
-def write_table(wb: Workbook, t: Table) -> Worksheet:
+def write_table(wb: Workbook, t: Table) -> WriteOnlyWorksheet:
     ws = wb.create_sheet(t.sheet)
     df = t.frame
-    ws.cell(row=1, column=1, value=t.note).font = _NOTE_FONT
-    _legend(ws, 2, t.legend)
-    for i, col in enumerate(df.columns, start=1):
-        ws.cell(row=HEADER_ROW, column=i, value=xl_text(str(col)))
-    _write_rows(ws, df)  # ws.append continues after the last row written: the header row
+    columns = list(df.columns)
     last_row = max(HEADER_ROW + len(df), HEADER_ROW)
-    for i, col in enumerate(df.columns, start=1):
-        letter = get_column_letter(i)
-        head = ws.cell(row=HEADER_ROW, column=i)
-        head.fill, head.font, head.alignment = (
-            _HEADER_FILL,
-            _HEADER_FONT,
-            Alignment(wrap_text=True, vertical="center"),
-        )
-        wrap = col in t.wrap
-        ws.column_dimensions[letter].width = t.widths.get(col, _width(df[col], str(col), wrap))
-        # Sheets with wrapped (tall) rows are top-aligned throughout, so a row reads as one line.
-        if (col in t.text_columns or t.wrap) and len(df):
-            _style_column(ws, i, last_row, text=col in t.text_columns, wrap=wrap, top=bool(t.wrap))
-        if len(df):
-            ref = f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}"
-            if col in t.colours:
-                _add_colour_rules(ws, ref, t.colours[col])
-    if t.colour_columns and t.colours and len(df):
-        first = get_column_letter(list(df.columns).index(t.colour_columns[0]) + 1)
-        last = get_column_letter(list(df.columns).index(t.colour_columns[-1]) + 1)
-        _add_colour_rules(ws, f"{first}{FIRST_DATA_ROW}:{last}{last_row}", next(iter(t.colours.values())))
-    ws.row_dimensions[HEADER_ROW].height = 30
-    _set_row_heights(
-        ws,
-        df,
-        {
-            c: ws.column_dimensions[get_column_letter(i)].width
-            for i, c in enumerate(df.columns, start=1)
-            if c in t.wrap
-        },
-    )
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=t.freeze_cols + 1)
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(max(len(df.columns), 1))}{last_row}"
+    # Everything written above the rows in the sheet's XML is set before the first row is appended.
+    widths = {}
+    for i, col in enumerate(columns, start=1):
+        widths[col] = t.widths.get(col, _width(df[col], str(col), col in t.wrap))
+        ws.column_dimensions[get_column_letter(i)].width = widths[col]
+    ws.freeze_panes = f"{get_column_letter(t.freeze_cols + 1)}{FIRST_DATA_ROW}"
     _page_setup(ws)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+    ws.append([_cell(ws, t.note, font=_NOTE_FONT)])
+    ws.append(_legend_row(ws, t.legend))
+    ws.row_dimensions[HEADER_ROW].height = 30
+    head = Alignment(wrap_text=True, vertical="center")
+    ws.append(
+        [_cell(ws, xl_text(str(c)), fill=_HEADER_FILL, font=_HEADER_FONT, alignment=head) for c in columns]
+    )
+    # Sheets with wrapped (tall) rows are top-aligned throughout, so a row reads as one line.
+    styles = [
+        _column_style(ws, text=c in t.text_columns, wrap=c in t.wrap, top=bool(t.wrap)) for c in columns
+    ]
+    heights = _row_heights(df, {c: widths[c] for c in columns if c in t.wrap})
+    for offset, row in enumerate(_data_rows(ws, df, styles)):
+        height = heights[offset] if heights is not None else None
+        if height:
+            ws.row_dimensions[FIRST_DATA_ROW + offset].height = height
+        ws.append(row)
+        if height:
+            # The row is already written; dropping its dimension keeps tens of thousands out of memory.
+            del ws.row_dimensions[FIRST_DATA_ROW + offset]
+
+    if len(df):
+        for i, col in enumerate(columns, start=1):
+            letter = get_column_letter(i)
+            if col in t.colours:
+                _add_colour_rules(ws, f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}", t.colours[col])
+    if t.colour_columns and t.colours and len(df):
+        first = get_column_letter(columns.index(t.colour_columns[0]) + 1)
+        last = get_column_letter(columns.index(t.colour_columns[-1]) + 1)
+        _add_colour_rules(ws, f"{first}{FIRST_DATA_ROW}:{last}{last_row}", next(iter(t.colours.values())))
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(max(len(columns), 1))}{last_row}"
     return ws
 
 
@@ -221,19 +272,18 @@ def _lines(text: pd.Series, width: float) -> np.ndarray:
     return np.maximum(by_width, by_breaks)
 
 
-def _set_row_heights(ws: Worksheet, df: pd.DataFrame, wrap_widths: Mapping[str, float]) -> None:
-    """Explicit heights for rows with wrapped text: LibreOffice does not grow them on open."""
+def _row_heights(df: pd.DataFrame, wrap_widths: Mapping[str, float]) -> list[float] | None:
+    """Explicit height per data row (0: default) for wrapped text: LibreOffice does not grow rows on open."""
     if not wrap_widths or df.empty:
-        return
+        return None
     lines = np.ones(len(df))
     for col, width in wrap_widths.items():
         lines = np.maximum(lines, _lines(df[col], width))
     lines = np.clip(lines, 1, MAX_LINES).astype(int)
-    for offset in np.flatnonzero(lines > 1).tolist():
-        ws.row_dimensions[FIRST_DATA_ROW + offset].height = LINE_HEIGHT * int(lines[offset])
+    return [LINE_HEIGHT * n if n > 1 else 0.0 for n in lines.tolist()]
 
 
-def _page_setup(ws: Worksheet) -> None:
+def _page_setup(ws: WriteOnlyWorksheet) -> None:
     """Printing: landscape, as wide as one page, as many pages tall as needed."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -243,82 +293,82 @@ def _page_setup(ws: Worksheet) -> None:
 # --- the sheets --------------------------------------------------------------------------------------
 
 
-def _tables(result: AuditResult, accounts: pd.DataFrame) -> list[Table]:
+def _tables(result: AuditResult, accounts: pd.DataFrame) -> Iterator[Table]:
+    """The table sheets in order, each frame made only when its sheet is written."""
+    yield Table(
+        "Accounts",
+        "One row per account of the organization. overall = worst failing severity (ok: nothing "
+        "failing). Filter account_id or account_name to find an account.",
+        accounts,
+        freeze_cols=2,
+        wrap=(
+            "failing_checks",
+            "trust_principals",
+            "external_id",
+            "regions_denied",
+            "regions_partial",
+            "audit_note",
+            "error",
+            "role",
+        ),
+        colours={"overall": OVERALL_COLOURS, "audit_status": STATUS_COLOURS},
+        legend=OVERALL_COLOURS,
+    )
+    yield Table(
+        "Findings",
+        "Every finding, worst first. change: new = failing since the last run, open = still failing, "
+        "resolved = failing last run and fixed now.",
+        findings_frame(result.findings),
+        freeze_cols=2,
+        wrap=("title", "detail", "remediation", "evidence"),
+        colours={"severity": SEVERITY_COLOURS, "change": CHANGE_COLOURS},
+        legend={
+            **SEVERITY_COLOURS,
+            "new": CHANGE_COLOURS[NEW],
+            "resolved": CHANGE_COLOURS[RESOLVED],
+        },
+        widths={"evidence": 50.0, "detail": 60.0, "remediation": 60.0},
+    )
     matrix = sheets.regions_matrix(result)
     region_cols = tuple(c for c in matrix.columns if c not in sheets.REGION_LEAD_COLUMNS)
-    return [
-        Table(
-            "Accounts",
-            "One row per account of the organization. overall = worst failing severity (ok: nothing "
-            "failing). Filter account_id or account_name to find an account.",
-            accounts,
-            freeze_cols=2,
-            wrap=(
-                "failing_checks",
-                "trust_principals",
-                "external_id",
-                "regions_denied",
-                "regions_partial",
-                "audit_note",
-                "error",
-                "role",
-            ),
-            colours={"overall": OVERALL_COLOURS, "audit_status": STATUS_COLOURS},
-            legend=OVERALL_COLOURS,
-        ),
-        Table(
-            "Findings",
-            "Every finding, worst first. change: new = failing since the last run, open = still failing, "
-            "resolved = failing last run and fixed now.",
-            findings_frame(result.findings),
-            freeze_cols=2,
-            wrap=("title", "detail", "remediation", "evidence"),
-            colours={"severity": SEVERITY_COLOURS, "change": CHANGE_COLOURS},
-            legend={
-                **SEVERITY_COLOURS,
-                "new": CHANGE_COLOURS[NEW],
-                "resolved": CHANGE_COLOURS[RESOLVED],
-            },
-            widths={"evidence": 50.0, "detail": 60.0, "remediation": 60.0},
-        ),
-        Table(
-            "Regions",
-            "Can Datadog's role work in each region? One row per account, one column per audited region "
-            "(organization policies SCP/RCP evaluated).",
-            matrix,
-            freeze_cols=2,
-            colours={"verdict": VERDICT_COLOURS},
-            colour_columns=region_cols,
-            legend=VERDICT_COLOURS,
-            widths={c: 14.0 for c in region_cols},
-        ),
-        Table(
-            "Exclusions",
-            "Regions to exclude in Datadog per account (denied by organization policies), and the "
-            "include_only list to set instead.",
-            sheets.exclusions_frame(result),
-            freeze_cols=2,
-            wrap=("exclude", "include_only"),
-        ),
-        Table(
-            "Policies",
-            "Every SCP and RCP of the organization, where it is attached, and whether it restricts regions "
-            "(a condition on aws:RequestedRegion).",
-            sheets.policies_frame(result),
-            freeze_cols=2,
-            text_columns=(),
-            wrap=("region_conditions", "attached_to", "description"),
-            colours={"restricts_regions": {"yes": "F8CBAD"}},
-        ),
-        Table(
-            "Errors",
-            "Accounts that could not be audited and why, and accounts skipped on purpose.",
-            sheets.errors_frame(result),
-            freeze_cols=2,
-            wrap=("message",),
-            colours={"kind": STATUS_COLOURS},
-        ),
-    ]
+    yield Table(
+        "Regions",
+        "Can Datadog's role work in each region? One row per account, one column per audited region "
+        "(organization policies SCP/RCP evaluated).",
+        matrix,
+        freeze_cols=2,
+        colours={"verdict": VERDICT_COLOURS},
+        colour_columns=region_cols,
+        legend=VERDICT_COLOURS,
+        widths={c: 14.0 for c in region_cols},
+    )
+    del matrix  # written: free it before the next frame is made
+    yield Table(
+        "Exclusions",
+        "Regions to exclude in Datadog per account (denied by organization policies), and the "
+        "include_only list to set instead.",
+        sheets.exclusions_frame(result),
+        freeze_cols=2,
+        wrap=("exclude", "include_only"),
+    )
+    yield Table(
+        "Policies",
+        "Every SCP and RCP of the organization, where it is attached, and whether it restricts regions "
+        "(a condition on aws:RequestedRegion).",
+        sheets.policies_frame(result),
+        freeze_cols=2,
+        text_columns=(),
+        wrap=("region_conditions", "attached_to", "description"),
+        colours={"restricts_regions": {"yes": "F8CBAD"}},
+    )
+    yield Table(
+        "Errors",
+        "Accounts that could not be audited and why, and accounts skipped on purpose.",
+        sheets.errors_frame(result),
+        freeze_cols=2,
+        wrap=("message",),
+        colours={"kind": STATUS_COLOURS},
+    )
 
 
 def _as_datetime(iso: str) -> datetime | str:
@@ -330,23 +380,46 @@ def _as_datetime(iso: str) -> datetime | str:
     return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
 
 
+class _Grid:
+    """The Summary sheet's cells by position, streamed top to bottom by `flush` once the layout is done.
+
+    Column widths and row heights go straight to the sheet: they are honoured when the rows are written.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self.cells: dict[tuple[int, int], WriteOnlyCell] = {}
+
+    def cell(self, row: int, column: int, value: Any = None) -> WriteOnlyCell:
+        cell = self.cells[row, column] = _text_cell(self.ws, value)
+        return cell
+
+    def flush(self) -> None:
+        if not self.cells:
+            return
+        last_row = max(r for r, _ in self.cells)
+        last_col = max(c for _, c in self.cells)
+        for r in range(1, last_row + 1):
+            self.ws.append([self.cells.get((r, c)) for c in range(1, last_col + 1)])
+
+
 class _Cursor:
     """Writes a block of the Summary sheet top to bottom, from column `col`."""
 
-    def __init__(self, ws: Worksheet, row: int, col: int = 1) -> None:
-        self.ws, self.row, self.col = ws, row, col
+    def __init__(self, grid: _Grid, row: int, col: int = 1) -> None:
+        self.canvas, self.ws, self.row, self.col = grid, grid.ws, row, col
 
     def title(self, text: str) -> None:
-        self.ws.cell(row=self.row, column=self.col, value=text).font = Font(bold=True, size=12)
+        self.canvas.cell(self.row, self.col, text).font = Font(bold=True, size=12)
         self.row += 1
 
     def gap(self) -> None:
         self.row += 1
 
     def pair(self, label: str, value: Any, *, fmt: str | None = None, colour: str | None = None) -> None:
-        head = self.ws.cell(row=self.row, column=self.col, value=label)
+        head = self.canvas.cell(self.row, self.col, label)
         head.font, head.alignment = _BOLD, _TOP
-        cell = self.ws.cell(row=self.row, column=self.col + 1, value=xl_text(value))
+        cell = self.canvas.cell(self.row, self.col + 1, xl_text(value))
         cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=isinstance(value, str))
         width = self.ws.column_dimensions[get_column_letter(self.col + 1)].width
         if isinstance(value, str) and len(value) > width - 1:
@@ -362,17 +435,17 @@ class _Cursor:
         """A small table of counts; returns (header row, last row)."""
         top, c0 = self.row, self.col
         for i, name in enumerate([corner, *frame.columns]):
-            cell = self.ws.cell(row=top, column=c0 + i, value=xl_text(str(name)))
+            cell = self.canvas.cell(top, c0 + i, xl_text(str(name)))
             colour = colours.get(str(name))
             cell.fill, cell.font = (
                 (_fill(colour), _font_for(colour)) if colour else (_HEADER_FILL, _HEADER_FONT)
             )
         for r, (index, values) in enumerate(frame.iterrows(), start=top + 1):
-            label = self.ws.cell(row=r, column=c0, value=xl_text(str(index)))
+            label = self.canvas.cell(r, c0, xl_text(str(index)))
             if str(index) in colours:
                 label.fill, label.font = _fill(colours[str(index)]), _font_for(colours[str(index)])
             for c, v in enumerate(values.tolist(), start=c0 + 1):
-                self.ws.cell(row=r, column=c, value=int(v))
+                self.canvas.cell(r, c, int(v))
         self.row = top + len(frame) + 1
         return top, top + len(frame)
 
@@ -448,7 +521,7 @@ def _facts(cur: _Cursor, result: AuditResult, n: sheets.SummaryNumbers, compared
         cur.pair(name, what)
 
 
-def _counts_and_chart(ws: Worksheet, cur: _Cursor, n: sheets.SummaryNumbers) -> None:
+def _counts_and_chart(ws: WriteOnlyWorksheet, cur: _Cursor, n: sheets.SummaryNumbers) -> None:
     cur.title("Findings by severity and status (this run)")
     cur.grid("severity", n.by_severity, SEVERITY_COLOURS)
     cur.gap()
@@ -488,34 +561,39 @@ def _nice_max(value: int) -> int:
     return math.ceil(value * 2 / magnitude) * magnitude // 2
 
 
-def _summary(wb: Workbook, result: AuditResult, accounts: pd.DataFrame, previous: str | None) -> Worksheet:
+def _summary(
+    wb: Workbook, result: AuditResult, accounts: pd.DataFrame, previous: str | None
+) -> WriteOnlyWorksheet:
     ws = wb.create_sheet("Summary", 0)
     n = sheets.summary_numbers(result, accounts)
     for letter, width in {"A": 34, "B": 46, "C": 3, "D": 32, "E": 9, "F": 9, "G": 9, "H": 9, "I": 9}.items():
         ws.column_dimensions[letter].width = width
-    ws.cell(row=1, column=1, value="Datadog AWS integration audit").font = _TITLE_FONT
-    ws.cell(
-        row=2,
-        column=1,
-        value="Can Datadog assume its role in every account and region? "
+    _page_setup(ws)
+    grid = _Grid(ws)
+    grid.cell(1, 1, "Datadog AWS integration audit").font = _TITLE_FONT
+    grid.cell(
+        2,
+        1,
+        "Can Datadog assume its role in every account and region? "
         "Start here, then filter the Accounts and Findings sheets.",
     ).font = _NOTE_FONT
     compared = previous if previous is not None else result.run.compared_with
-    _facts(_Cursor(ws, 4, _LEFT), result, n, compared)
-    _counts_and_chart(ws, _Cursor(ws, 4, _RIGHT), n)
-    _page_setup(ws)
+    _facts(_Cursor(grid, 4, _LEFT), result, n, compared)
+    _counts_and_chart(ws, _Cursor(grid, 4, _RIGHT), n)
+    grid.flush()
     return ws
 
 
 def build_workbook(
     result: AuditResult, *, previous: str | None = None, show_external_ids: bool = False
 ) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
+    """The workbook, write-only: rows are already streamed out, so it can be saved once and not read."""
+    wb = Workbook(write_only=True)
     accounts = sheets.accounts_frame(result, show_external_ids=show_external_ids)
     _summary(wb, result, accounts, previous)
     for table in _tables(result, accounts):
         write_table(wb, table)
+        del table  # its rows are written: the frame can go before the next one is made
     wb.active = 0
     return wb
 

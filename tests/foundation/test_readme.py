@@ -1,8 +1,8 @@
 import re
 from pathlib import Path
 
-import auditor.checks  # noqa: F401  (registers the role checks)
-import auditor.checks.datadog_side  # noqa: F401
+import auditor.checks
+import auditor.checks.datadog_side
 import auditor.policy.matrix  # noqa: F401
 from auditor.checks.catalogue import CATALOGUE
 

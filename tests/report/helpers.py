@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,14 @@ from auditor.report.workbook import FIRST_DATA_ROW, HEADER_ROW
 
 def open_book(path: Path) -> Workbook:
     return openpyxl.load_workbook(path)
+
+
+def reopen(wb: Workbook) -> Workbook:
+    """A built (write-only) workbook saved and read back: its cells as a person opening the file sees them."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return openpyxl.load_workbook(buf)
 
 
 def all_cells(wb: Workbook) -> Iterator[Cell]:

@@ -17,7 +17,7 @@ from auditor.report.workbook import build_workbook, write_workbook
 from auditor.report.writer import write_run
 
 from .factory import HOSTILE_ID, HOSTILE_VALUES, OK_ID, finding, inventory, make_result
-from .helpers import all_cells, open_book
+from .helpers import all_cells, open_book, reopen
 
 
 def hostile_result():
@@ -82,7 +82,7 @@ def test_error_literals_are_not_stored_as_error_cells(tmp_path: Path) -> None:
 def test_any_account_name_is_written_as_plain_text(name: str) -> None:
     base = make_result()
     inv = replace(base.inventory, accounts=tuple(replace(a, name=name) for a in inventory().accounts))
-    wb = build_workbook(replace(base, inventory=inv))
+    wb = reopen(build_workbook(replace(base, inventory=inv)))
     for cell in all_cells(wb):
         assert cell.data_type not in ("f", "e"), (cell.coordinate, cell.value)
         assert not (isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES))
