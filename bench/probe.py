@@ -90,7 +90,10 @@ def run_full(workers: int, output_dir: Path, profile: str = "") -> dict[str, Any
     run_cmd = importlib.import_module("auditor.commands.run")
     phases = Phases(profile)
     kept: dict[str, Any] = {}
-    phases.wrap(pipeline, "collect_inventory", "inventory")
+    # The organization is read in the background: "inventory" is the time the run waits for it
+    # (the tree before the accounts, the policy listings after them).
+    phases.wrap(pipeline.InventoryReader, "structure", "inventory")
+    phases.wrap(pipeline.InventoryReader, "inventory", "inventory")
     phases.wrap(pipeline, "collect_accounts", "accounts")
     phases.wrap(pipeline, "analyze", "analysis")
     phases.wrap(run_cmd, "write_run", "report")
