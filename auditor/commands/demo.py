@@ -13,6 +13,7 @@ from auditor.config import Config, config_from_dict
 from auditor.report.files import write_text
 
 DEFAULT_ACCOUNTS = 30
+DEMO_SEED = 20261129
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,6 +54,11 @@ def handle(args: argparse.Namespace) -> int:
     output_dir: Path = args.output_dir or Path("reports")
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with mock_aws(), enforce_role_trust():
+        # The same organization every time (account, OU and policy ids from a seeded moto), so a
+        # second demo run compares with the first as a nightly run does: findings stay "open".
+        from moto.moto_api._internal import mock_random
+
+        mock_random.seed(DEMO_SEED)
         session = boto3.Session(
             aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1"
         )

@@ -23,6 +23,16 @@ def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):
     assert str(runs[0]) in capsys.readouterr().err
 
 
+def test_a_second_demo_run_compares_with_the_first(tmp_path):
+    main(["demo", "--output-dir", str(tmp_path), "--quiet"])
+    main(["demo", "--output-dir", str(tmp_path), "--quiet"])
+    run = json.loads((tmp_path / "latest" / "run.json").read_text())
+    assert run["compared_with"]
+    findings = json.loads((tmp_path / "latest" / "findings.json").read_text())
+    changes = {f["change"] for f in findings if f["status"] in ("fail", "error")}
+    assert changes == {"open"}  # the same organization: nothing new, nothing resolved
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared/ not beside the repository")
 def test_packaged_policies_are_the_shared_real_ones():
     for src in SHARED.glob("*.json"):
