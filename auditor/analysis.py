@@ -6,7 +6,6 @@ No AWS, no clock: the same inputs (e.g. a saved inventory.json) give the same re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from auditor.checks import role_findings
 from auditor.checks.datadog_side import datadog_findings
@@ -20,12 +19,6 @@ from auditor.model import (
     RegionVerdict,
 )
 from auditor.policy.matrix import evaluate_regions
-
-
-def effective_inventory(inventory: Inventory) -> Inventory:
-    """Policies of a type not enabled at the root have no effect: leave them out of evaluation."""
-    kept = tuple(p for p in inventory.policies if p.type in inventory.enabled_policy_types)
-    return replace(inventory, policies=kept)
 
 
 def analyze(
@@ -56,8 +49,9 @@ def analyze(
                 show_external_ids=cfg.datadog.show_external_ids,
             )
         )
+    # The evaluator also applies "a policy type not enabled at the root has no effect".
     matrix = evaluate_regions(
-        effective_inventory(inventory),
+        inventory,
         snapshots,
         regions=regions,
         probe_actions=cfg.regions.probe_actions,
