@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.model import Exclusion, ExpectedValues
+from auditor.report.files import write_json
 
 log = logging.getLogger("auditor.datadog")
 
@@ -300,13 +300,4 @@ def _write_record(run_dir: Path, now: datetime, record: Mapping[str, Any]) -> Pa
     path, n = run_dir / f"sync-{stamp}.json", 1
     while path.exists():
         path, n = run_dir / f"sync-{stamp}-{n}.json", n + 1
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".sync-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_json(path, record)
