@@ -29,6 +29,7 @@ from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsInclu
 
 from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
+from auditor.datadog.source import keys_from_env, uses_datadog_api
 from auditor.model import ExpectedValues
 
 __all__ = [
@@ -62,19 +63,6 @@ class DatadogApiError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.endpoint = endpoint
-
-
-def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(api key, app key) when both are set and non-blank, else None."""
-    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
-    return (api_key, app_key) if api_key and app_key else None
-
-
-def uses_datadog_api(cfg: DatadogConfig, env: Mapping[str, str]) -> bool:
-    """Whether expected values come from the API: "datadog_api", or "auto" with both keys set."""
-    return cfg.expected_values == "datadog_api" or (
-        cfg.expected_values == "auto" and keys_from_env(env) is not None
-    )
 
 
 def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from auditor.config import Config
+from auditor.config import Config, DatadogConfig
 from auditor.model import ExpectedValues, Finding
 
 log = logging.getLogger("auditor.datadog")
@@ -24,12 +24,25 @@ class ExpectedSource:
     findings: tuple[Finding, ...] = ()
 
 
+def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(api key, app key) when both are set and non-blank, else None."""
+    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
+    return (api_key, app_key) if api_key and app_key else None
+
+
+def uses_datadog_api(cfg: DatadogConfig, env: Mapping[str, str]) -> bool:
+    """Whether expected values come from the API: "datadog_api", or "auto" with both keys set."""
+    return cfg.expected_values == "datadog_api" or (
+        cfg.expected_values == "auto" and keys_from_env(env) is not None
+    )
+
+
 def choose_source(cfg: Config, env: Mapping[str, str]) -> str:
+    if uses_datadog_api(cfg.datadog, env):
+        return "datadog_api"
     mode = cfg.datadog.expected_values
     if mode != "auto":
         return mode
-    if env.get("DD_API_KEY") and env.get("DD_APP_KEY"):
-        return "datadog_api"
     return "csv" if cfg.datadog.expected_values_csv else "none"
 
 
