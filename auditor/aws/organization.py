@@ -28,9 +28,11 @@ from auditor.model import RCP, SCP, Account, Inventory, OrgPolicy, OrgUnit
 
 log = logging.getLogger("auditor.aws")
 
-# Concurrent Organizations calls. Organizations throttles at a few requests per second per
-# operation; more threads than this would mostly wait in botocore's adaptive rate limiter.
+# Concurrent Organizations calls per lane (the tree, the policies). Organizations throttles at a
+# few requests per second per operation; more threads than this would mostly wait in botocore's
+# adaptive rate limiter.
 ORGANIZATIONS_CONCURRENCY = 16
+TREE, POLICIES = "tree", "policies"
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -45,15 +47,21 @@ def partition_of(arn: str) -> str:
 
 
 class _Calls:
-    """Calls run in a pool; each result is handed to its continuation in the calling thread,
-    which may submit more calls. The first error stops everything and is raised."""
+    """Calls run in pools; each result is handed to its continuation in the calling thread,
+    which may submit more calls. The first error stops everything and is raised.
 
-    def __init__(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="organizations")
+    One pool per lane: the tree walk (which the account fan-out waits for) never queues behind
+    the policies' listings (which need not hold anyone up).
+    """
+
+    def __init__(self, workers: int, lanes: tuple[str, ...] = (TREE, POLICIES)) -> None:
+        self._pools = {lane: ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"organizations-{lane}")
+                       for lane in lanes}
         self._pending: dict[Future[Any], Callable[[Any], None]] = {}
 
-    def submit(self, then: Callable[[Any], None], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self._pending[self._pool.submit(fn, *args, **kwargs)] = then
+    def submit(self, lane: str, then: Callable[[Any], None], fn: Callable[..., Any], *args: Any,
+               **kwargs: Any) -> None:
+        self._pending[self._pools[lane].submit(fn, *args, **kwargs)] = then
 
     def run(self) -> None:
         try:
@@ -62,7 +70,8 @@ class _Calls:
                 for fut in done:
                     self._pending.pop(fut)(fut.result())
         finally:
-            self._pool.shutdown(wait=not self._pending, cancel_futures=True)
+            for pool in self._pools.values():
+                pool.shutdown(wait=not self._pending, cancel_futures=True)
 
 
 def collect_inventory(gateway: AwsGateway) -> Inventory:
@@ -112,12 +121,12 @@ class InventoryReader:
         try:
             # The structure first (what the account fan-out waits for), then the policies, whose
             # target listings are the longest chains but need not hold anyone up.
-            calls.submit(self._described, org.describe_organization)
-            calls.submit(lambda roots: _walk_tree(calls, org, roots, got, then=self._structure_read), _pages, org,
-                         "list_roots", "Roots")
+            calls.submit(TREE, self._described, org.describe_organization)
+            calls.submit(TREE, lambda roots: _walk_tree(calls, org, roots, got, then=self._structure_read), _pages,
+                         org, "list_roots", "Roots")
             for ptype in (SCP, RCP):
-                calls.submit(partial(_policies_listed, calls, org, ptype, out=self._policies), _list_policies, org,
-                             ptype)
+                calls.submit(POLICIES, partial(_policies_listed, calls, org, ptype, out=self._policies),
+                             _list_policies, org, ptype)
             calls.run()
             assert self._structure is not None
             policies = tuple(p for ptype in (SCP, RCP) for p in self._policies.get(ptype, []))
@@ -168,9 +177,9 @@ def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[s
     def visit(unit: OrgUnit, chain: tuple[str, ...]) -> None:
         chains[unit.id] = chain
         waiting[0] += 2
-        calls.submit(lambda accts: on_accounts(unit, accts), _pages, org, "list_accounts_for_parent", "Accounts",
-                     ParentId=unit.id)
-        calls.submit(lambda ous: on_children(unit, ous), _pages, org, "list_organizational_units_for_parent",
+        calls.submit(TREE, lambda accts: on_accounts(unit, accts), _pages, org, "list_accounts_for_parent",
+                     "Accounts", ParentId=unit.id)
+        calls.submit(TREE, lambda ous: on_children(unit, ous), _pages, org, "list_organizational_units_for_parent",
                      "OrganizationalUnits", ParentId=unit.id)
 
     def on_accounts(unit: OrgUnit, found: list[dict[str, Any]]) -> None:
@@ -261,5 +270,6 @@ def _policies_listed(calls: _Calls, org: Any, ptype: str, summaries: list[dict[s
 
     for s in summaries:
         pid = s["Id"]
-        calls.submit(partial(got_targets, pid), _pages, org, "list_targets_for_policy", "Targets", PolicyId=pid)
-        calls.submit(partial(got_content, pid), org.describe_policy, PolicyId=pid)
+        calls.submit(POLICIES, partial(got_targets, pid), _pages, org, "list_targets_for_policy", "Targets",
+                     PolicyId=pid)
+        calls.submit(POLICIES, partial(got_content, pid), org.describe_policy, PolicyId=pid)

@@ -149,3 +149,22 @@ def test_a_policy_error_after_the_structure_surfaces_in_the_inventory(session):
     gate.set()
     with pytest.raises(ClientError):
         reader.inventory()
+
+
+def test_the_tree_is_not_held_up_by_more_policy_calls_than_there_are_threads(session):
+    from auditor.aws.organization import ORGANIZATIONS_CONCURRENCY
+
+    build(session, policies=ORGANIZATIONS_CONCURRENCY + 4)  # 2 calls per policy: more than a pool's threads
+    gate = threading.Event()
+    for op in ("ListTargetsForPolicy", "DescribePolicy"):
+        session.events.register(f"before-send.organizations.{op}", lambda **_: gate.wait(30) and None)
+    reader = InventoryReader(AwsGateway(RunConfig(), session))
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(reader.structure()), daemon=True)
+    waiter.start()
+    waiter.join(10)
+    released_by_gate = gate.is_set()
+    gate.set()
+    assert got and not released_by_gate, "the tree waited for the policies' calls"
+    assert len(got[0].accounts) == 26
+    assert len(reader.inventory().policies) == ORGANIZATIONS_CONCURRENCY + 4 + 2
