@@ -14,7 +14,7 @@ from functools import cached_property
 
 from auditor.policy.context import Truth, any_of, unknown
 from auditor.policy.document import PolicyDocument, Statement
-from auditor.policy.statement import Request, statement_applies
+from auditor.policy.statement import Request, StatementMemo
 
 ALLOWED, DENIED, INDETERMINATE = "allowed", "denied", "indeterminate"
 
@@ -104,17 +104,15 @@ def exempt_decision(kind: str, why: str) -> Decision:
     return Decision(ALLOWED, f"{kind}s do not apply: {why}", kind=kind, exempt=True)
 
 
-def _level_outcomes(chain: Chain, req: Request) -> tuple[LevelOutcome, ...]:
+def _level_outcomes(chain: Chain, req: Request, memo: StatementMemo | None) -> tuple[LevelOutcome, ...]:
     levels = []
     # The same document attached at several levels (FullAWSAccess sits on the root, every OU and
     # every account) is evaluated once per request: its statements' truths cannot differ by level.
-    seen: dict[int, Truth] = {}
+    # A memo shared by many requests goes further (see StatementMemo).
+    memo = memo if memo is not None else StatementMemo()
 
     def applies(st: Statement) -> Truth:
-        key = id(st)
-        if key not in seen:
-            seen[key] = statement_applies(st, req)
-        return seen[key]
+        return memo.applies(st, req)
 
     for lvl in chain.levels:
         pols = []
@@ -147,8 +145,8 @@ def _explicit_deny(denies: list[StatementOutcome], levels: tuple[LevelOutcome, .
                     headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
 
 
-def evaluate_scp_chain(chain: Chain, req: Request) -> Decision:
-    levels = _level_outcomes(chain, req)
+def evaluate_scp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:
+    levels = _level_outcomes(chain, req, memo)
     denies = _denies(levels)
     if denied := _explicit_deny(denies, levels, "SCP"):
         return denied
@@ -179,8 +177,8 @@ def evaluate_scp_chain(chain: Chain, req: Request) -> Decision:
                     headline=f"undecided: depends on {', '.join(sorted(keys))}")
 
 
-def evaluate_rcp_chain(chain: Chain, req: Request) -> Decision:
-    levels = _level_outcomes(chain, req)
+def evaluate_rcp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:
+    levels = _level_outcomes(chain, req, memo)
     denies = _denies(levels)
     if denied := _explicit_deny(denies, levels, "RCP"):
         return denied

@@ -11,17 +11,38 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from auditor.policy.context import Context, Presence, Truth, all_of, any_of, negate, unknown
+from auditor.policy.context import Context, Lookup, Presence, Truth, all_of, any_of, negate, unknown
 from auditor.policy.document import Condition, parse_binary, parse_date, parse_network, parse_number
 from auditor.policy.glob import Pattern, Token, Var, glob_match, substitute
 
 Matcher = Callable[[str, tuple[Token, ...], Condition], bool]
 
 
-def evaluate_conditions(conditions: tuple[Condition, ...], ctx: Context) -> Truth:
-    """All (operator, key) pairs of a statement, AND-ed."""
-    results = [evaluate_condition(c, ctx) for c in conditions]
+# Condition answers shared by many requests: (id(condition), lookup of its key) -> answer.
+ConditionMemo = dict[tuple[int, Lookup], Truth]
+
+
+def evaluate_conditions(conditions: tuple[Condition, ...], ctx: Context, memo: ConditionMemo | None = None) -> Truth:
+    """All (operator, key) pairs of a statement, AND-ed.
+
+    `memo` (kept by the caller for as long as the conditions live): a condition without policy
+    variables reads nothing but its key's value, so its answer, words included, is remembered per value.
+    """
+    if memo is None:
+        results = [evaluate_condition(c, ctx) for c in conditions]
+    else:
+        results = [_remembered(c, ctx, memo) for c in conditions]
     return all_of(results, "; ".join(r.why for r in results))
+
+
+def _remembered(cond: Condition, ctx: Context, memo: ConditionMemo) -> Truth:
+    if any(p.has_vars for p in cond.patterns):
+        return evaluate_condition(cond, ctx)
+    key = (id(cond), ctx.lookup(cond.key_lc))
+    answer = memo.get(key)
+    if answer is None:
+        answer = memo[key] = evaluate_condition(cond, ctx)
+    return answer
 
 
 def evaluate_condition(cond: Condition, ctx: Context) -> Truth:

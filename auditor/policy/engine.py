@@ -28,6 +28,7 @@ from auditor.policy.chain import (
 )
 from auditor.policy.document import PolicyDocument, PolicyError, parse_policy
 from auditor.policy.requests import RoleFacts, assume_role_request, probe_request
+from auditor.policy.statement import StatementMemo
 
 # Context keys whose value is the account id (or contains it), per chain kind.
 _ACCOUNT_KEYS = {
@@ -128,6 +129,7 @@ class Evaluator:
         self.requests = 0
         self.evaluations = 0
         self._cache: dict[tuple[object, ...], tuple[str, Decision]] = {}
+        self._statements = StatementMemo()  # statement answers shared by every chain and request
         self._agnostic: dict[tuple[str, tuple[str, ...]], bool] = {}
 
     @property
@@ -165,7 +167,7 @@ class Evaluator:
         if view.scp_exempt:
             return exempt_decision("SCP", view.scp_exempt)
         return self._cached(view.scp_group, view.account.id, (region, action), lambda: evaluate_scp_chain(
-            view.scp, probe_request(self.inventory, view.account, view.role, region, action)))
+            view.scp, probe_request(self.inventory, view.account, view.role, region, action), self._statements))
 
     def assume_role_in(self, view: AccountView, region: str) -> Decision:
         """RCP decision on Datadog's sts:AssumeRole of the role through STS in `region`."""
@@ -173,7 +175,8 @@ class Evaluator:
         if view.rcp_exempt:
             return exempt_decision("RCP", view.rcp_exempt)
         return self._cached(view.rcp_group, view.account.id, (region,), lambda: evaluate_rcp_chain(
-            view.rcp, assume_role_request(self.inventory, view.account, view.role, region, self.datadog)))
+            view.rcp, assume_role_request(self.inventory, view.account, view.role, region, self.datadog),
+            self._statements))
 
     def _group(self, chain: Chain, account: Account, role: RoleFacts) -> tuple[object, ...]:
         """Accounts with equal groups get equal decisions (up to their account id in texts)."""

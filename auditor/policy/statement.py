@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from auditor.policy.conditions import evaluate_conditions, resolve_pattern
+from auditor.policy.conditions import ConditionMemo, evaluate_conditions, resolve_pattern
 from auditor.policy.context import Context, Truth, all_of, any_of, false, negate, true, unknown
 from auditor.policy.document import Principal, Statement, action_pattern_matches
-from auditor.policy.glob import Pattern, can_match_with_prefix, glob_match, show
+from auditor.policy.glob import Pattern, Var, can_match_with_prefix, glob_match, show
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,10 @@ class Request:
     context: Context
 
 
-def statement_applies(stmt: Statement, req: Request) -> Truth:
-    """Whether the statement covers the request (its Effect is the caller's business)."""
+def statement_applies(stmt: Statement, req: Request, conditions: ConditionMemo | None = None) -> Truth:
+    """Whether the statement covers the request (its Effect is the caller's business).
+
+    `conditions`: a memo of condition answers, see `evaluate_conditions`."""
     if not stmt.action_matches(req.action):
         element = "NotAction lists" if stmt.not_action else "Action does not cover"
         return false(f"{element} {req.action}")
@@ -60,10 +62,58 @@ def statement_applies(stmt: Statement, req: Request) -> Truth:
         action_why = f"Action {pattern!r} covers {req.action}"
     parts = [true(action_why), _resource(stmt, req), _principal(stmt, req)]
     if stmt.conditions:
-        parts.append(evaluate_conditions(stmt.conditions, req.context))
+        parts.append(evaluate_conditions(stmt.conditions, req.context, conditions))
     result = all_of(parts)
     why = "; ".join(p.why for p in parts if p.why)
     return Truth(result.value, why, result.unknown)
+
+
+class StatementMemo:
+    """`statement_applies` over many requests, each distinct answer computed once.
+
+    An answer, words included, depends only on: the action; the resource, unless the request is a
+    list call on "*" and every Resource is "*"; the caller, if there is a Principal element; and the
+    context keys the statement reads (condition keys, policy variables). Requests alike in those
+    share the answer: a statement that says nothing about regions is evaluated once for all of
+    them. Below that, each condition's answer is remembered per value of its key (a region
+    condition is evaluated once per region for every OU, action and account). Keyed by statement
+    identity, so the memo keeps its statements alive.
+    """
+
+    def __init__(self) -> None:
+        self._inputs: dict[int, tuple[Statement, bool, bool, tuple[str, ...]]] = {}
+        self._answers: dict[tuple[object, ...], Truth] = {}
+        self._conditions: ConditionMemo = {}
+
+    def applies(self, stmt: Statement, req: Request) -> Truth:
+        inputs = self._inputs.get(id(stmt))
+        if inputs is None:
+            inputs = self._inputs[id(stmt)] = (stmt, *_inputs(stmt))
+        _, by_resource, by_principal, keys = inputs
+        lookup = req.context.lookup
+        key = (
+            id(stmt),
+            req.action,
+            req.resource if by_resource or not isinstance(req.resource, ResourceScope) else None,
+            req.principal if by_principal else None,
+            tuple(lookup(k) for k in keys),
+        )
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = statement_applies(stmt, req, self._conditions)
+        return answer
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def _inputs(stmt: Statement) -> tuple[bool, bool, tuple[str, ...]]:
+    """What of a request the statement reads: its resource, its caller, which context keys."""
+    by_resource = stmt.not_resource or any(p.raw != "*" for p in stmt.resources)
+    patterns = [*stmt.resources, *(p for c in stmt.conditions for p in c.patterns)]
+    variables = (t.key for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var))
+    keys = tuple(dict.fromkeys([*(c.key_lc for c in stmt.conditions), *variables]))
+    return by_resource, stmt.principals is not None, keys
 
 
 def _resource(stmt: Statement, req: Request) -> Truth:
