@@ -27,6 +27,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak of finished child processes (the workbook is written by one)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
 def regions(count: int) -> tuple[str, ...]:
     import boto3
 
@@ -84,6 +89,7 @@ def analyse_and_write(accounts: int, region_count: int, action_count: int, out: 
         "accounts": len(inventory.accounts), "regions": len(audited), "analysis_seconds": analysis_seconds,
         "report_seconds": report_seconds, "findings": len(findings), "verdicts": len(verdicts),
         "peak_after_analysis_mb": after_analysis, "peak_rss_mb": peak_rss_mb(),
+        "children_peak_rss_mb": children_peak_rss_mb(),
         "files_mb": {p.name: round(p.stat().st_size / 2**20, 1) for p in sorted(run_dir.iterdir())},
     }
 

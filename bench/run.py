@@ -238,7 +238,8 @@ def report_size(m: dict[str, Any], checks: list[str]) -> list[str]:
         f" per account {per_account} (AssumeRole, GetRole, ListAttachedRolePolicies, ListRolePolicies,"
         f" GetRolePolicy; the management account skips AssumeRole)",
         f"  auditor CPU per account: {cpu_collect_ms:.1f} ms collecting, {cpu_all_ms:.1f} ms whole run"
-        f" (CPU {p['cpu']:.1f} s); peak memory {p['peak_rss_mb']:.0f} MB"
+        f" (CPU {p['cpu']:.1f} s, the workbook's child process included); peak memory {p['peak_rss_mb']:.0f} MB"
+        + (f", workbook child {p['children_peak_rss_mb']:.0f} MB" if p.get("children_peak_rss_mb") else "")
         + (" (after: " + ", ".join(f"{k} {v:.0f}" for k, v in p.get("phases_peak_mb", {}).items()) + " MB)"
            if p.get("phases_peak_mb") else ""),
     ]
@@ -279,8 +280,11 @@ def report_size(m: dict[str, Any], checks: list[str]) -> list[str]:
                       f" {cpu_collect_ms:.1f} ms < {CPU_PER_ACCOUNT_TARGET_MS:g} ms (collection; whole run"
                       f" {cpu_all_ms:.1f} ms)")
     if n >= 10000:
-        checks.append(f"{_mark(p['peak_rss_mb'] < PEAK_MEMORY_TARGET_MB)}  N={n}: peak memory"
-                      f" {p['peak_rss_mb']:.0f} MB < {PEAK_MEMORY_TARGET_MB:g} MB")
+        # The workbook's child process shares the parent's pages (fork), so each is held to the target.
+        child = p.get("children_peak_rss_mb", 0.0)
+        checks.append(f"{_mark(max(p['peak_rss_mb'], child) < PEAK_MEMORY_TARGET_MB)}  N={n}: peak memory"
+                      f" {p['peak_rss_mb']:.0f} MB" + (f" (workbook child {child:.0f} MB)" if child else "")
+                      + f" < {PEAK_MEMORY_TARGET_MB:g} MB")
     return lines
 
 
@@ -299,7 +303,9 @@ def report_evaluation(ev: dict[str, Any], rep: dict[str, Any] | None, checks: li
             " (generated data) ==",
             f"  analysis {rep['analysis_seconds']:.1f} s, write_run {rep['report_seconds']:.1f} s;"
             f" {rep['findings']} findings, {rep['verdicts']} verdicts; peak memory {rep['peak_rss_mb']:.0f} MB"
-            f" (after analysis {rep['peak_after_analysis_mb']:.0f} MB)",
+            f" (after analysis {rep['peak_after_analysis_mb']:.0f} MB)"
+            + (f"; workbook child process {rep['children_peak_rss_mb']:.0f} MB" if rep.get("children_peak_rss_mb")
+               else ""),
             "  files (MB): " + ", ".join(f"{k} {v}" for k, v in rep["files_mb"].items()),
         ]
         checks.append(f"{_mark(rep['report_seconds'] < REPORT_TARGET_S)}  report writing at {rep['accounts']} accounts:"

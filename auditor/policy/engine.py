@@ -69,14 +69,22 @@ class OrgPolicies:
             for target in pol.targets:
                 self._by_target[(pol.type, target)].append(att)
         self._units = {u.id: u for u in inventory.units}
+        self._levels: dict[tuple[str, str, bool], Level] = {}  # the root's and OUs' levels serve every account
 
     def chain(self, account: Account, policy_type: str) -> Chain:
-        levels = []
-        for i, target in enumerate(account.chain):
-            last = i == len(account.chain) - 1
+        last = len(account.chain) - 1
+        levels = tuple(self._level(policy_type, target, i == last) for i, target in enumerate(account.chain))
+        return Chain("SCP" if policy_type == SCP else "RCP", levels)
+
+    def _level(self, policy_type: str, target: str, is_account: bool) -> Level:
+        key = (policy_type, target, is_account)
+        level = self._levels.get(key)
+        if level is None:
             attached = tuple(self._by_target.get((policy_type, target), ()))
-            levels.append(Level(target, self._label(target, last), attached))
-        return Chain("SCP" if policy_type == SCP else "RCP", tuple(levels))
+            level = Level(target, self._label(target, is_account), attached)
+            if not is_account:
+                self._levels[key] = level
+        return level
 
     def _label(self, target: str, is_account: bool) -> str:
         if is_account:

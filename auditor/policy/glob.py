@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class Pattern:
     tokens: tuple[Token, ...]
     wildcards: bool
 
-    @property
-    def has_vars(self) -> bool:
+    @cached_property
+    def has_vars(self) -> bool:  # asked for every condition of every request: computed once
         return any(isinstance(t, Var) for t in self.tokens)
 
     @property
