@@ -36,8 +36,21 @@ def make_run_dir(output_dir: Path, when: datetime | None = None) -> Path:
     raise RuntimeError(f"cannot create a new run folder under {output_dir}")
 
 
+TEMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def temp_files(path: Path) -> list[Path]:
+    """The temporary files `write_atomic` leaves for `path` when its writer is killed."""
+    prefix = _temp_prefix(path)
+    return [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
+
+
 def write_atomic(path: Path, writer: Callable[[IO[bytes]], None]) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=TEMP_SUFFIX)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:

@@ -1,7 +1,7 @@
 """Write one run folder: JSON, CSV, exclusion lists, inventory and the workbook.
 
-Each file is written atomically; run.json is written last, so a folder whose run.json says
-`complete: true` holds every file.
+Each file is written atomically (the workbook by a child process, in parallel with the others);
+run.json is written last, so a folder whose run.json says `complete: true` holds every file.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from auditor.model import AuditResult, Status
+from auditor.report.background import write_in_background
 from auditor.report.cells import safe_cell
 from auditor.report.exclusions import write_exclusions
 from auditor.report.files import make_run_dir, write_atomic, write_json
@@ -73,12 +74,23 @@ def write_run(
 
 
 def write_result_files(result: AuditResult, run_dir: Path, *, show_external_ids: bool = False) -> None:
-    """Everything but run.json (also used to re-render a run from its JSON)."""
-    findings = findings_frame(result.findings)
-    write_json(run_dir / "findings.json", [to_jsonable(f) for f in result.findings])
-    write_csv(run_dir / "findings.csv", findings)
-    write_csv(run_dir / "regions.csv", regions_frame(result))
-    write_json(run_dir / "inventory.json", inventory_to_dict(result))
-    accounts = {a.id: a for a in result.inventory.accounts}
-    write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts)
-    write_workbook(run_dir / "audit.xlsx", result, show_external_ids=show_external_ids)
+    """Everything but run.json (also used to re-render a run from its JSON).
+
+    The workbook (the slowest file) is written by a child process while this one writes the rest;
+    it is joined before returning, so the caller's run.json still comes last.
+    """
+    workbook = write_in_background(
+        run_dir / "audit.xlsx", lambda path: write_workbook(path, result, show_external_ids=show_external_ids)
+    )
+    try:
+        findings = findings_frame(result.findings)
+        write_json(run_dir / "findings.json", [to_jsonable(f) for f in result.findings])
+        write_csv(run_dir / "findings.csv", findings)
+        write_csv(run_dir / "regions.csv", regions_frame(result))
+        write_json(run_dir / "inventory.json", inventory_to_dict(result))
+        accounts = {a.id: a for a in result.inventory.accounts}
+        write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts)
+    except BaseException:
+        workbook.cancel()  # the folder is not finished anyway: no child left writing into it
+        raise
+    workbook.join()
