@@ -25,6 +25,7 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
 from auditor.config import Config
 from auditor.datadog.source import load_expected_values
+from auditor.heap import collector_paused, frozen_heap
 from auditor.model import Account, AccountError, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
 
 log = logging.getLogger("auditor")
@@ -326,23 +327,27 @@ def run_audit(
     log.info("auditing %d accounts (%d skipped) with %d workers",
              len(scope.audited), len(scope.skipped), cfg.run.workers)
     progress = progress_factory(len(scope.audited)) if progress_factory else None
-    collected = collect_accounts(gateway, cfg, scope.audited, partition, caller["Account"], progress, deadline=deadline)
-    snapshots, aws_managed = collected.snapshots, collected.aws_managed_documents
-    try:
-        inventory = _deduplicated(reader.inventory(), warn=False)
-    except (ClientError, BotoCoreError) as exc:
-        raise _unreadable(exc) from exc
-    regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
-    findings, verdicts, exclusions = analyze(
-        inventory,
-        {a.id: snapshots[a.id] for a in scope.audited},
-        cfg=cfg,
-        regions=regions,
-        expected=expected.values,
-        aws_managed_documents=aws_managed,
-        extra_findings=expected.findings,
-        datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
-    )
+    # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
+    with frozen_heap():
+        collected = collect_accounts(gateway, cfg, scope.audited, partition, caller["Account"], progress,
+                                     deadline=deadline)
+        snapshots, aws_managed = collected.snapshots, collected.aws_managed_documents
+        try:
+            inventory = _deduplicated(reader.inventory(), warn=False)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unreadable(exc) from exc
+        regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
+        with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
+            findings, verdicts, exclusions = analyze(
+                inventory,
+                {a.id: snapshots[a.id] for a in scope.audited},
+                cfg=cfg,
+                regions=regions,
+                expected=expected.values,
+                aws_managed_documents=aws_managed,
+                extra_findings=expected.findings,
+                datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
+            )
     run = RunInfo(
         started_at=started,
         finished_at=now_iso(),

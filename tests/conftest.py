@@ -1,6 +1,13 @@
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+# `bench/` (its organization generator serves some tests) is not an installed package.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 # No test may reach real AWS: fake credentials and a fixed region for every test.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

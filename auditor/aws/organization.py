@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from functools import partial
@@ -28,11 +28,12 @@ from auditor.model import RCP, SCP, Account, Inventory, OrgPolicy, OrgUnit
 
 log = logging.getLogger("auditor.aws")
 
-# Concurrent Organizations calls per lane (the tree, the policies). Organizations throttles at a
-# few requests per second per operation; more threads than this would mostly wait in botocore's
-# adaptive rate limiter.
-ORGANIZATIONS_CONCURRENCY = 16
+# Concurrent Organizations calls per lane. Organizations throttles at a few requests per second per
+# operation; more threads than this would mostly wait in botocore's adaptive rate limiter. The tree
+# gets more: a level of OUs is listed at once, and the account fan-out waits for the whole tree
+# (at 1,000 accounts under 36 OUs, 16 threads take 0.6 s to walk it, 32 take 0.47 s, 64 no less).
 TREE, POLICIES = "tree", "policies"
+ORGANIZATIONS_CONCURRENCY = {TREE: 32, POLICIES: 16}
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -54,9 +55,9 @@ class _Calls:
     the policies' listings (which need not hold anyone up).
     """
 
-    def __init__(self, workers: int, lanes: tuple[str, ...] = (TREE, POLICIES)) -> None:
-        self._pools = {lane: ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"organizations-{lane}")
-                       for lane in lanes}
+    def __init__(self, workers: Mapping[str, int]) -> None:
+        self._pools = {lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"organizations-{lane}")
+                       for lane, n in workers.items()}
         self._pending: dict[Future[Any], Callable[[Any], None]] = {}
 
     def submit(self, lane: str, then: Callable[[Any], None], fn: Callable[..., Any], *args: Any,

@@ -19,6 +19,7 @@ import boto3
 from auditor.aws.gateway import AwsGateway
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
+from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
 from auditor.model import AccountSnapshot, AuditResult, Severity, Status
@@ -149,13 +150,14 @@ def _run_locked(
     stop.raising = False  # from here on a signal waits for the folder to be written
     for e in result.expected:
         register_secret(e.external_id)
-    result = apply_history(result, output_dir)
-    code = exit_code_for(result, cfg) if result.run.complete else EXIT_INCOMPLETE
-    try:
-        run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids)
-    except OSError as exc:
-        log.error("could not write the run folder under %s: %s", output_dir, exc)
-        return EXIT_INCOMPLETE, None
+    with frozen_heap():  # the result lives until written: the report's garbage collections skip it
+        result = apply_history(result, output_dir)
+        code = exit_code_for(result, cfg) if result.run.complete else EXIT_INCOMPLETE
+        try:
+            run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids)
+        except OSError as exc:
+            log.error("could not write the run folder under %s: %s", output_dir, exc)
+            return EXIT_INCOMPLETE, None
     if stop.deferred:
         log.warning("%s received while writing: the run folder was finished first", ", ".join(stop.deferred))
     if result.run.complete:

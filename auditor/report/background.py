@@ -11,7 +11,6 @@ writes the file itself. Where a fork is not available or not safe, the file is w
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import multiprocessing
 import signal
@@ -23,6 +22,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from auditor.heap import frozen_heap
 from auditor.report.files import temp_files
 
 log = logging.getLogger("auditor")
@@ -71,15 +71,14 @@ class BackgroundWrite:
                               daemon=True)  # daemon: terminated if the parent exits first
         # Frozen objects are left alone by the child's garbage collector: without this, its first full
         # collection writes to (and so copies) every page of the parent's heap.
-        gc.freeze()
         try:
-            process.start()
+            with frozen_heap():
+                process.start()
         except OSError as exc:  # e.g. ENOMEM: a large process under strict memory overcommit
             reader.close()
             log.warning("%s: cannot start a background writer (%s); writing it in this process", self.path.name, exc)
             return self
         finally:
-            gc.unfreeze()
             writer.close()  # the child holds its own end: EOF here once it exits
         self._process, self._reader, self.forked = process, reader, True
         return self

@@ -152,9 +152,10 @@ def test_a_policy_error_after_the_structure_surfaces_in_the_inventory(session):
 
 
 def test_the_tree_is_not_held_up_by_more_policy_calls_than_there_are_threads(session):
-    from auditor.aws.organization import ORGANIZATIONS_CONCURRENCY
+    from auditor.aws.organization import ORGANIZATIONS_CONCURRENCY, POLICIES
 
-    build(session, policies=ORGANIZATIONS_CONCURRENCY + 4)  # 2 calls per policy: more than a pool's threads
+    threads = ORGANIZATIONS_CONCURRENCY[POLICIES]
+    build(session, policies=threads + 4)  # 2 calls per policy: more than the policies' threads
     gate = threading.Event()
     for op in ("ListTargetsForPolicy", "DescribePolicy"):
         session.events.register(f"before-send.organizations.{op}", lambda **_: gate.wait(30) and None)
@@ -167,4 +168,4 @@ def test_the_tree_is_not_held_up_by_more_policy_calls_than_there_are_threads(ses
     gate.set()
     assert got and not released_by_gate, "the tree waited for the policies' calls"
     assert len(got[0].accounts) == 26
-    assert len(reader.inventory().policies) == ORGANIZATIONS_CONCURRENCY + 4 + 2
+    assert len(reader.inventory().policies) == threads + 4 + 2
