@@ -13,7 +13,7 @@ import argparse
 import logging
 import time
 
-import auditor.pipeline as pipeline
+import auditor.fanout as fanout
 from auditor.config import config_from_dict
 from auditor.model import Account, AccountSnapshot
 
@@ -34,7 +34,7 @@ def measure(n: int, workers: int) -> tuple[float, float]:
     )
     cfg = config_from_dict({"run": {"workers": workers}})
     wall, cpu = time.perf_counter(), time.process_time()
-    collected = pipeline.collect_accounts(_NoAws(), cfg, accounts, "aws", "none")  # type: ignore[arg-type]
+    collected = fanout.collect_accounts(_NoAws(), cfg, accounts, "aws", "none")  # type: ignore[arg-type]
     assert len(collected.snapshots) == n
     return time.perf_counter() - wall, time.process_time() - cpu
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,20000")
     parser.add_argument("--workers", type=int, default=64)
     args = parser.parse_args()
-    pipeline.read_account = _fake_read  # type: ignore[assignment]
+    fanout.read_account = _fake_read  # type: ignore[assignment]
     logging.disable(logging.CRITICAL)
     base: float | None = None
     for n in (int(s) for s in args.sizes.split(",")):

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from auditor.aws.gateway import AwsGateway
 from auditor.model import RCP, SCP, Account, Inventory, OrgPolicy, OrgUnit
@@ -79,18 +79,32 @@ def collect_inventory(gateway: AwsGateway) -> Inventory:
     return InventoryReader(gateway).inventory()
 
 
-class InventoryReader:
-    """Reads the organization in the background, in two steps one can wait for.
+class TreeListener(Protocol):
+    """Told about the tree while it is walked (called from the reader's thread)."""
 
-    `structure()`: the organization, its OUs and accounts (no policies yet), ready as soon as the
-    tree is walked. The policies' target listings are the phase's longest chains (FullAWSAccess
-    is attached to every account: accounts/20 pages one after another), so a caller can start
-    reading the accounts while they are still being listed. `inventory()`: everything.
-    Both raise the error that stopped the reading, if any.
+    def accounts_listed(self, accounts: Sequence[Account], management_account_id: str) -> None: ...
+
+    def tree_walked(self) -> None: ...
+
+    def tree_failed(self, error: BaseException) -> None: ...
+
+
+class InventoryReader:
+    """Reads the organization in the background, in steps one can wait for or listen to.
+
+    A `listener` hears of each unit's accounts as soon as they are listed (after the organization's
+    description, which names the management account), then that the tree is walked, or that it
+    could not be: a caller can start reading accounts during the walk. `structure()`: the
+    organization, its OUs and accounts (no policies yet), ready once the tree is walked. The
+    policies' target listings are the phase's longest chains (FullAWSAccess is attached to every
+    account: accounts/20 pages one after another), so nothing waits for them but `inventory()`:
+    everything. Both raise the error that stopped the reading, if any.
     """
 
-    def __init__(self, gateway: AwsGateway) -> None:
+    def __init__(self, gateway: AwsGateway, listener: TreeListener | None = None) -> None:
         self._org = gateway.client("organizations")
+        self._listener = listener
+        self._held: list[Account] = []  # listed before the description: held until the management id is known
         self._got: dict[str, Any] = {}
         self._policies: dict[str, list[OrgPolicy]] = {}
         self._structure: Inventory | None = None
@@ -123,8 +137,8 @@ class InventoryReader:
             # The structure first (what the account fan-out waits for), then the policies, whose
             # target listings are the longest chains but need not hold anyone up.
             calls.submit(TREE, self._described, org.describe_organization)
-            calls.submit(TREE, lambda roots: _walk_tree(calls, org, roots, got, then=self._structure_read), _pages,
-                         org, "list_roots", "Roots")
+            walk = partial(_walk_tree, calls, org, got=got, then=self._structure_read, listed=self._accounts_listed)
+            calls.submit(TREE, walk, _pages, org, "list_roots", "Roots")
             for ptype in (SCP, RCP):
                 calls.submit(POLICIES, partial(_policies_listed, calls, org, ptype, out=self._policies),
                              _list_policies, org, ptype)
@@ -136,13 +150,25 @@ class InventoryReader:
                      len(got["units"]) - len(got["roots"]), len(got["accounts"]), len(policies))
         except BaseException as exc:  # handed to the waiting thread
             self._error = exc
+            if self._listener is not None and self._structure is None:
+                self._listener.tree_failed(exc)
         finally:
             self._structure_ready.set()
             self._done.set()
 
     def _described(self, described: dict[str, Any]) -> None:
         self._got["org"] = described["Organization"]
+        held, self._held = self._held, []
+        self._accounts_listed(held)
         self._structure_read()
+
+    def _accounts_listed(self, accounts: list[Account]) -> None:
+        if self._listener is None or not accounts:
+            return
+        if "org" not in self._got:
+            self._held.extend(accounts)
+            return
+        self._listener.accounts_listed(accounts, self._got["org"].get("MasterAccountId", ""))
 
     def _structure_read(self) -> None:
         """Called when the description or the tree arrives: the structure is ready once both are in."""
@@ -161,14 +187,16 @@ class InventoryReader:
             policies=(),
         )
         self._structure_ready.set()
+        if self._listener is not None:
+            self._listener.tree_walked()
 
 
-def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[str, Any],
-               then: Callable[[], None]) -> None:
+def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], *, got: dict[str, Any],
+               then: Callable[[], None], listed: Callable[[list[Account]], None]) -> None:
     """List every unit's accounts and child OUs, a unit as soon as its parent is listed.
 
-    Fills got["roots"], got["units"] and got["accounts"] (breadth-first order) once all is read,
-    then calls `then`.
+    Each unit's accounts go to `listed` as they arrive. Fills got["roots"], got["units"] and
+    got["accounts"] (breadth-first order) once all is read, then calls `then`.
     """
     children: dict[str, list[OrgUnit]] = {}
     chains: dict[str, tuple[str, ...]] = {}
@@ -197,6 +225,7 @@ def _walk_tree(calls: _Calls, org: Any, roots: list[dict[str, Any]], got: dict[s
             )
             for a in found
         ]
+        listed(members[unit.id])
         done()
 
     def on_children(unit: OrgUnit, found: list[dict[str, Any]]) -> None:

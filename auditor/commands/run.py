@@ -19,11 +19,12 @@ import boto3
 from auditor.aws.gateway import AwsGateway
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
+from auditor.fanout import Interrupted
 from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
 from auditor.model import AccountSnapshot, AuditResult, Severity, Status
-from auditor.pipeline import Interrupted, RunError, run_audit
+from auditor.pipeline import RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
 from auditor.report.writer import write_run

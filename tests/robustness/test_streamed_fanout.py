@@ -1,0 +1,150 @@
+"""Accounts are read as soon as Organizations lists them, not after the whole tree is walked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+import pytest
+from fault_org import Org, make_config
+from faults import Request
+
+from auditor.aws.gateway import AwsGateway
+from auditor.fanout import AccountStream
+from auditor.model import Account, AccountSnapshot
+from auditor.pipeline import Interrupted, run_audit, select_scope
+
+
+def hold_the_ou_listing(org: Org, until: threading.Event, seconds: float) -> list[bool]:
+    """Hold ListAccountsForParent of the members' OU until `until` is set (or `seconds` pass); the
+    list returned says, per hold, whether `until` released it."""
+    released: list[bool] = []
+
+    def held(r: Request) -> None:
+        if org.ou in r.body.decode() and r.attempt == 1:
+            released.append(until.wait(seconds))
+        return None
+
+    org.faults.add("organizations.ListAccountsForParent", held)
+    return released
+
+
+def on_first_read_of(org: Org, account: str, action: Callable[[], None]) -> None:
+    def get_role(r: Request) -> None:
+        if r.account == account and r.attempt == 1:
+            action()
+        return None
+
+    org.faults.add("iam.GetRole", get_role)
+
+
+def test_an_account_is_read_while_the_rest_of_the_tree_is_still_being_listed(org: Org) -> None:
+    # The management account sits at the root; the members' OU is listed after it. Its listing is held
+    # until the management account's role has been read: a fan-out that waited for the whole tree
+    # would wait the full 20 s.
+    root_account_read = threading.Event()
+    released = hold_the_ou_listing(org, root_account_read, seconds=20)
+    on_first_read_of(org, org.management, root_account_read.set)
+    cfg = make_config()
+    result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={})
+    assert released == [True]
+    assert result.run.complete
+    assert sorted(s.account_id for s in result.snapshots) == sorted(org.all_accounts)
+    assert not any(s.error for s in result.snapshots)
+
+
+def test_interrupted_before_the_tree_is_walked_the_accounts_not_yet_listed_are_errors_not_losses(org: Org) -> None:
+    def interrupt() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered to the main thread, as from cron
+
+    never = threading.Event()
+    hold_the_ou_listing(org, never, seconds=1.0)  # still held when the signal lands
+    on_first_read_of(org, org.management, interrupt)
+
+    def raise_interrupted(signum: int, _frame: object) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    try:
+        cfg = make_config()
+        result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not result.run.complete and result.run.incomplete_reason == "interrupted by SIGTERM"
+    assert sorted(s.account_id for s in result.snapshots) == sorted(org.all_accounts)
+    errors = {s.account_id: s.error for s in result.snapshots if s.error}
+    assert set(errors) >= set(org.members)
+    for member in org.members:
+        assert errors[member].code == "Interrupted" and "not listed yet" in errors[member].message
+
+
+def test_the_streamed_fan_out_reads_exactly_the_accounts_the_scope_selects(org: Org) -> None:
+    excluded = org.members[1]
+    cfg = make_config(organization={"exclude_accounts": [excluded], "audit_management_account": False})
+    result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={})
+    scope = select_scope(result.inventory, cfg)
+    assert [s.account_id for s in result.snapshots] == [a.id for a in scope.audited]
+    assert dict(result.skipped) == dict(scope.skipped)
+    assert {excluded, org.management} == {a for a, _ in result.skipped}
+    assert org.faults.sent["iam.GetRole"] == len(org.members) - 1  # the skipped ones are never read
+
+
+def test_the_progress_bar_is_made_once_the_tree_is_walked_and_counts_every_account_once(org: Org) -> None:
+    made: list[int] = []
+    seen: list[str] = []
+
+    def factory(total: int) -> Callable[[AccountSnapshot], None]:
+        made.append(total)
+        return lambda snap: seen.append(snap.account_id)
+
+    cfg = make_config()
+    run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, progress_factory=factory)
+    assert made == [len(org.all_accounts)]
+    assert sorted(seen) == sorted(org.all_accounts)
+
+
+def _account(n: int) -> Account:
+    return Account(f"{n:012d}", f"a{n}", "", "ACTIVE", "r-1", "Root", ("r-1", f"{n:012d}"))
+
+
+def test_a_stream_hands_out_each_admitted_account_once_then_ends() -> None:
+    stream = AccountStream(admit=lambda a, management: a.id != management)
+    stream.accounts_listed([_account(1), _account(2), _account(1)], management_account_id=_account(2).id)
+    stream.accounts_listed([_account(3), _account(1)], management_account_id=_account(2).id)
+    taken = [stream.take(), stream.take()]
+    stream.tree_walked()
+    assert [a.id for a in taken if a] == [_account(1).id, _account(3).id]
+    assert stream.take() is None and stream.count() == 2
+
+
+def test_a_worker_waits_for_the_walk_and_is_released_when_it_fails() -> None:
+    stream = AccountStream()
+    got: list[object] = []
+    worker = threading.Thread(target=lambda: got.append(stream.take()))
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive()  # nothing listed yet: waiting, not finished
+    stream.tree_failed(RuntimeError("Organizations is down"))
+    worker.join(5)
+    assert got == [None] and isinstance(stream.error, RuntimeError)
+
+
+@pytest.mark.parametrize("listed_first", [True, False])
+def test_accounts_listed_before_the_organization_is_described_wait_for_the_management_id(
+    org: Org, listed_first: bool
+) -> None:
+    described = threading.Event()
+
+    def hold_description(_r: Request) -> None:
+        if listed_first:
+            described.wait(2)
+        return None
+
+    org.faults.add("organizations.DescribeOrganization", hold_description)
+    cfg = make_config(organization={"audit_management_account": False})
+    result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={})
+    assert org.management in {a for a, _ in result.skipped}
+    assert org.management not in {s.account_id for s in result.snapshots}
+    assert "iam.GetRole" in org.faults.sent and org.faults.sent["iam.GetRole"] == len(org.members)
