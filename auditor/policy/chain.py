@@ -9,7 +9,7 @@ unknown (never "allowed") unless the rest of the chain decides anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from auditor.policy.context import Truth, any_of, unknown
@@ -104,27 +104,35 @@ def exempt_decision(kind: str, why: str) -> Decision:
     return Decision(ALLOWED, f"{kind}s do not apply: {why}", kind=kind, exempt=True)
 
 
-def _level_outcomes(chain: Chain, req: Request, memo: StatementMemo | None) -> tuple[LevelOutcome, ...]:
-    levels = []
+def chain_truths(chain: Chain, req: Request, memo: StatementMemo | None = None) -> tuple[Truth, ...]:
+    """Whether each statement of the chain applies to `req`: level by level from the root, policy by
+    policy, in document order; an unparsed policy gives one unknown. The decision depends on the request
+    through these alone (and its action, named in the summaries)."""
     # The same document attached at several levels (FullAWSAccess sits on the root, every OU and
     # every account) is evaluated once per request: its statements' truths cannot differ by level.
     # A memo shared by many requests goes further (see StatementMemo).
     memo = memo if memo is not None else StatementMemo()
+    out: list[Truth] = []
+    for lvl in chain.levels:
+        for att in lvl.policies:
+            if att.document is None:
+                out.append(unknown([f"unparsed policy {att.policy_id}"],
+                                   f"policy could not be parsed ({att.error}); it may allow or deny anything"))
+            else:
+                out += [memo.applies(st, req) for st in att.document.statements]
+    return tuple(out)
 
-    def applies(st: Statement) -> Truth:
-        return memo.applies(st, req)
 
+def _level_outcomes(chain: Chain, truths: tuple[Truth, ...]) -> tuple[LevelOutcome, ...]:
+    """The chain's statements paired with `truths` (as `chain_truths` orders them), level by level."""
+    answers = iter(truths)
+    levels = []
     for lvl in chain.levels:
         pols = []
         for att in lvl.policies:
-            if att.document is None:
-                why = f"policy could not be parsed ({att.error}); it may allow or deny anything"
-                outs: tuple[StatementOutcome, ...] = (
-                    StatementOutcome(att.policy_id, att.name, lvl.target_id, None,
-                                     unknown([f"unparsed policy {att.policy_id}"], why)),)
-            else:
-                outs = tuple(StatementOutcome(att.policy_id, att.name, lvl.target_id, st, applies(st))
-                             for st in att.document.statements)
+            statements = att.document.statements if att.document is not None else (None,)
+            outs = tuple(StatementOutcome(att.policy_id, att.name, lvl.target_id, st, next(answers))
+                         for st in statements)
             pols.append(PolicyOutcome(att, outs))
         allows = [o.truth for p in pols for o in p.statements if o.effect in ("Allow", "?")]
         levels.append(LevelOutcome(lvl, tuple(pols), any_of(allows)))
@@ -146,20 +154,33 @@ def _explicit_deny(denies: list[StatementOutcome], levels: tuple[LevelOutcome, .
 
 
 def evaluate_scp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:
-    levels = _level_outcomes(chain, req, memo)
+    return scp_decision(chain, req.action, chain_truths(chain, req, memo))
+
+
+def evaluate_rcp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:
+    return rcp_decision(chain, chain_truths(chain, req, memo))
+
+
+def decide(chain: Chain, action: str, truths: tuple[Truth, ...]) -> Decision:
+    """The chain's decision on a request for `action` whose statements' answers are `truths`."""
+    return scp_decision(chain, action, truths) if chain.kind == "SCP" else rcp_decision(chain, truths)
+
+
+def scp_decision(chain: Chain, action: str, truths: tuple[Truth, ...]) -> Decision:
+    levels = _level_outcomes(chain, truths)
     denies = _denies(levels)
     if denied := _explicit_deny(denies, levels, "SCP"):
         return denied
     for lv in levels:
         if lv.allow.is_false:
             attached = ", ".join(a.title for a in lv.level.policies) or "no SCP attached"
-            return Decision(DENIED, f"no SCP at {lv.level.label} allows {req.action} ({attached})",
+            return Decision(DENIED, f"no SCP at {lv.level.label} allows {action} ({attached})",
                             tuple(a.policy_id for a in lv.level.policies), levels=levels, kind="SCP",
                             headline=f"no SCP at {lv.level.label} allows the action ({attached})")
     open_denies = [o for o in denies if o.truth.is_unknown]
     open_levels = [lv for lv in levels if lv.allow.is_unknown]
     if not open_denies and not open_levels:
-        return Decision(ALLOWED, f"every level allows {req.action} and no Deny applies", levels=levels, kind="SCP")
+        return Decision(ALLOWED, f"every level allows {action} and no Deny applies", levels=levels, kind="SCP")
     keys: set[str] = set()
     reasons = []
     for o in open_denies:
@@ -177,8 +198,8 @@ def evaluate_scp_chain(chain: Chain, req: Request, memo: StatementMemo | None = 
                     headline=f"undecided: depends on {', '.join(sorted(keys))}")
 
 
-def evaluate_rcp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:
-    levels = _level_outcomes(chain, req, memo)
+def rcp_decision(chain: Chain, truths: tuple[Truth, ...]) -> Decision:
+    levels = _level_outcomes(chain, truths)
     denies = _denies(levels)
     if denied := _explicit_deny(denies, levels, "RCP"):
         return denied
@@ -190,6 +211,14 @@ def evaluate_rcp_chain(chain: Chain, req: Request, memo: StatementMemo | None = 
     cited = " | ".join(f"Deny {o.cite()} may apply: {o.truth.why}" for o in open_denies)
     return Decision(INDETERMINATE, cited, _ids(open_denies), tuple(keys), levels=levels, kind="RCP",
                     headline=f"undecided: depends on {', '.join(keys)}")
+
+
+def without_words(decision: Decision) -> Decision:
+    """The decision as the region matrix keeps it: no per-level outcomes, and a summary cut to its
+    short form (the headline; an allowed decision's summary cites no statement and stays whole).
+    Meant for decisions made from truths without words (StatementMemo(words=False)), whose full
+    summary would cite empty reasons."""
+    return replace(decision, summary=decision.short, levels=())
 
 
 def _ids(outcomes: list[StatementOutcome]) -> tuple[str, ...]:

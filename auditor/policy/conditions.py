@@ -31,11 +31,12 @@ def evaluate_conditions(conditions: tuple[Condition, ...], ctx: Context, memo: C
     if memo is None:
         results = [evaluate_condition(c, ctx) for c in conditions]
     else:
-        results = [_remembered(c, ctx, memo) for c in conditions]
+        results = [remembered(c, ctx, memo) for c in conditions]
     return all_of(results, "; ".join(r.why for r in results))
 
 
-def _remembered(cond: Condition, ctx: Context, memo: ConditionMemo) -> Truth:
+def remembered(cond: Condition, ctx: Context, memo: ConditionMemo) -> Truth:
+    """`evaluate_condition`, answered from `memo` when the condition has no policy variables."""
     if any(p.has_vars for p in cond.patterns):
         return evaluate_condition(cond, ctx)
     key = (id(cond), ctx.lookup(cond.key_lc))

@@ -56,6 +56,12 @@ class Context:
             return ABSENT
         return UNKNOWN
 
+    def signature(self, key_lc: str) -> tuple[str, ...] | Presence:
+        """What `lookup` says of the key, as cheaply built and hashed: a present key's values, else its
+        presence. Equal signatures mean equal lookups (memo keys read per request and statement)."""
+        found = self.values.get(key_lc)
+        return found if found is not None else self.lookup(key_lc).presence
+
     def describe(self, key_lc: str) -> str:
         found = self.lookup(key_lc)
         if found.presence is Presence.PRESENT:

@@ -22,13 +22,14 @@ from auditor.policy.chain import (
     Chain,
     Decision,
     Level,
-    evaluate_rcp_chain,
-    evaluate_scp_chain,
+    chain_truths,
+    decide,
     exempt_decision,
+    without_words,
 )
 from auditor.policy.document import PolicyDocument, PolicyError, parse_policy
 from auditor.policy.requests import RoleFacts, assume_role_request, probe_request
-from auditor.policy.statement import StatementMemo
+from auditor.policy.statement import Request, StatementMemo
 
 # Context keys whose value is the account id (or contains it), per chain kind.
 _ACCOUNT_KEYS = {
@@ -124,9 +125,15 @@ def _digits_in_account_part(arn_pattern: str) -> bool:
 
 
 class Evaluator:
-    """Decisions for the region matrix, cached; counts requests and real evaluations."""
+    """Decisions for the region matrix, cached; counts requests and real evaluations.
 
-    def __init__(self, inventory: Inventory, *, site: str) -> None:
+    `words=False` (the region matrix): decisions keep what the matrix shows (outcome, policies,
+    unknown keys, headline, an allowed decision's summary) and skip the statements' reasoning and
+    per-level outcomes that only `auditor explain` prints. Outcomes, policies, keys and headlines
+    are the same in both modes.
+    """
+
+    def __init__(self, inventory: Inventory, *, site: str, words: bool = True) -> None:
         self.inventory = inventory
         self.org = OrgPolicies(inventory)
         try:
@@ -137,7 +144,10 @@ class Evaluator:
         self.requests = 0
         self.evaluations = 0
         self._cache: dict[tuple[object, ...], tuple[str, Decision]] = {}
-        self._statements = StatementMemo()  # statement answers shared by every chain and request
+        self.words = words
+        self._statements = StatementMemo(words=words)  # statement answers shared by every chain and request
+        # Without words, one chain's decisions for one account and action, by statement answers (see _decide).
+        self._by_truths: dict[tuple[object, ...], Decision] = {}
         self._agnostic: dict[tuple[str, tuple[str, ...]], bool] = {}
 
     @property
@@ -174,17 +184,32 @@ class Evaluator:
         self.requests += 1
         if view.scp_exempt:
             return exempt_decision("SCP", view.scp_exempt)
-        return self._cached(view.scp_group, view.account.id, (region, action), lambda: evaluate_scp_chain(
-            view.scp, probe_request(self.inventory, view.account, view.role, region, action), self._statements))
+        return self._cached(view.scp_group, view.account.id, (region, action), lambda: self._decide(
+            view.scp, view.scp_group, view.account.id,
+            probe_request(self.inventory, view.account, view.role, region, action)))
 
     def assume_role_in(self, view: AccountView, region: str) -> Decision:
         """RCP decision on Datadog's sts:AssumeRole of the role through STS in `region`."""
         self.requests += 1
         if view.rcp_exempt:
             return exempt_decision("RCP", view.rcp_exempt)
-        return self._cached(view.rcp_group, view.account.id, (region,), lambda: evaluate_rcp_chain(
-            view.rcp, assume_role_request(self.inventory, view.account, view.role, region, self.datadog),
-            self._statements))
+        return self._cached(view.rcp_group, view.account.id, (region,), lambda: self._decide(
+            view.rcp, view.rcp_group, view.account.id,
+            assume_role_request(self.inventory, view.account, view.role, region, self.datadog)))
+
+    def _decide(self, chain: Chain, group: tuple[object, ...], account_id: str, req: Request) -> Decision:
+        """The chain's decision on `req`, as evaluate_scp_chain / evaluate_rcp_chain give it (without words:
+        see `without_words`)."""
+        truths = chain_truths(chain, req, self._statements)
+        if self.words:
+            return decide(chain, req.action, truths)
+        # Without words a decision is a function of the chain, the action (named in an allowed summary) and
+        # the statements' answers, which carry no why: one account's regions alike in those share it.
+        key: tuple[object, ...] = (group, account_id, req.action, truths)
+        decision = self._by_truths.get(key)
+        if decision is None:
+            decision = self._by_truths[key] = without_words(decide(chain, req.action, truths))
+        return decision
 
     def _group(self, chain: Chain, account: Account, role: RoleFacts) -> tuple[object, ...]:
         """Accounts with equal groups get equal decisions (up to their account id in texts)."""

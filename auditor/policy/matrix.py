@@ -101,7 +101,23 @@ def evaluate_regions(
     role_name: str,
     exclude_partial: bool,
 ) -> RegionAnalysis:
-    ev = Evaluator(inventory, site=site)
+    # The matrix shows no statement's reasoning (`auditor explain` does): decisions without words are
+    # cheaper and give the same verdicts, texts, findings and exclusions (tests/policy/test_words_free.py).
+    return matrix_with(Evaluator(inventory, site=site, words=False), snapshots, regions=regions,
+                       probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial)
+
+
+def matrix_with(
+    ev: Evaluator,
+    snapshots: Mapping[str, AccountSnapshot],
+    *,
+    regions: Sequence[str],
+    probe_actions: Sequence[str],
+    role_name: str,
+    exclude_partial: bool,
+) -> RegionAnalysis:
+    """`evaluate_regions` through `ev` (its inventory, site and wording)."""
+    inventory = ev.inventory
     verdicts: list[RegionVerdict] = []
     findings: list[Finding] = list(_invalid_policy_findings(ev, inventory))
     exclusions: list[Exclusion] = []

@@ -11,7 +11,7 @@ on them makes the answer `indeterminate` instead of a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.datadog.sites import DatadogPrincipal
 from auditor.model import Account, AccountSnapshot, Inventory
@@ -59,6 +59,38 @@ def _service(action: str) -> str:
     return action.split(":", 1)[0].lower()
 
 
+# What the auditor knows of every probe request's other keys (built once, not per request).
+_PROBE_KEYS = make_context(
+    {},
+    absent=(
+        "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent",
+        "aws:MultiFactorAuthAge", "aws:username", "aws:FederatedProvider", "aws:TagKeys",
+        "aws:Ec2InstanceSourceVpc", "aws:Ec2InstanceSourcePrivateIPv4",
+    ),
+    # Tags not on the role are not in the request; list/describe calls carry no request tags.
+    absent_prefixes=("aws:PrincipalTag/", "aws:RequestTag/"),
+    present_unknown=("aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
+                     "aws:TokenIssueTime"),
+)
+# The same for Datadog's sts:AssumeRole; without a Datadog account for the partition, the caller's
+# account is sent but unknown to us.
+_ASSUME_KEYS = make_context(
+    {},
+    absent=("aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalServiceName",
+            "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge"),
+    absent_prefixes=("aws:ResourceTag/",),
+    present_unknown=("sts:ExternalId", "sts:RoleSessionName", "aws:PrincipalArn", "aws:PrincipalType",
+                     "aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
+                     "aws:TokenIssueTime"),
+)
+_ASSUME_KEYS_NO_DATADOG = replace(_ASSUME_KEYS, present_unknown=_ASSUME_KEYS.present_unknown | {"aws:principalaccount"})
+
+
+def _with_values(known: Context, values: dict[str, str]) -> Context:
+    """`known`'s absent and unknown keys, with these known values (one each, keys in any case)."""
+    return replace(known, values={k.lower(): (v,) for k, v in values.items()})
+
+
 def probe_request(inventory: Inventory, account: Account, role: RoleFacts, region: str, action: str) -> Request:
     """`action` called by the Datadog role session in `region` (list/describe call on "*")."""
     values: dict[str, str] = {
@@ -76,18 +108,7 @@ def probe_request(inventory: Inventory, account: Account, role: RoleFacts, regio
         values[f"aws:PrincipalTag/{key}"] = value
     if _service(action) == "ec2":
         values["ec2:Region"] = region
-    ctx = make_context(
-        values,
-        absent=(
-            "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent",
-            "aws:MultiFactorAuthAge", "aws:username", "aws:FederatedProvider", "aws:TagKeys",
-            "aws:Ec2InstanceSourceVpc", "aws:Ec2InstanceSourcePrivateIPv4",
-        ),
-        # Tags not on the role are not in the request; list/describe calls carry no request tags.
-        absent_prefixes=("aws:PrincipalTag/", "aws:RequestTag/"),
-        present_unknown=("aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
-                         "aws:TokenIssueTime"),
-    )
+    ctx = _with_values(_PROBE_KEYS, values)
     return Request(
         action=action,
         resource=ResourceScope(inventory.partition, _service(action), region, account.id),
@@ -112,18 +133,7 @@ def assume_role_request(inventory: Inventory, account: Account, role: RoleFacts,
         values["aws:PrincipalAccount"] = datadog.account_id
     for key, value in role.tags:
         values[f"aws:ResourceTag/{key}"] = value
-    present_unknown = ["sts:ExternalId", "sts:RoleSessionName", "aws:PrincipalArn", "aws:PrincipalType",
-                       "aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
-                       "aws:TokenIssueTime"]
-    if datadog is None:
-        present_unknown.append("aws:PrincipalAccount")
-    ctx: Context = make_context(
-        values,
-        absent=("aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalServiceName",
-                "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge"),
-        absent_prefixes=("aws:ResourceTag/",),
-        present_unknown=present_unknown,
-    )
+    ctx = _with_values(_ASSUME_KEYS if datadog is not None else _ASSUME_KEYS_NO_DATADOG, values)
     return Request(
         action=ASSUME_ROLE,
         resource=role.arn,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from auditor.policy.conditions import ConditionMemo, evaluate_conditions, resolve_pattern
+from auditor.policy.conditions import ConditionMemo, evaluate_conditions, remembered, resolve_pattern
 from auditor.policy.context import Context, Truth, all_of, any_of, false, negate, true, unknown
-from auditor.policy.document import Principal, Statement, action_pattern_matches
+from auditor.policy.document import Condition, Principal, Statement, action_pattern_matches
 from auditor.policy.glob import Pattern, Var, can_match_with_prefix, glob_match, show
 
 
@@ -78,42 +78,109 @@ class StatementMemo:
     them. Below that, each condition's answer is remembered per value of its key (a region
     condition is evaluated once per region for every OU, action and account). Keyed by statement
     identity, so the memo keeps its statements alive.
+
+    `words=False` (the region matrix, which never shows a statement's why): answers carry no why,
+    and are keyed by what decides their value instead of by the values the words would quote.
     """
 
-    def __init__(self) -> None:
-        self._inputs: dict[int, tuple[Statement, bool, bool, tuple[str, ...]]] = {}
+    def __init__(self, *, words: bool = True) -> None:
+        self.words = words
+        self._inputs: dict[int, _Inputs] = {}
         self._answers: dict[tuple[object, ...], Truth] = {}
         self._conditions: ConditionMemo = {}
+        self._condition_values: dict[tuple[int, object], tuple[bool | None, frozenset[str]]] = {}
 
     def applies(self, stmt: Statement, req: Request) -> Truth:
         inputs = self._inputs.get(id(stmt))
         if inputs is None:
-            inputs = self._inputs[id(stmt)] = (stmt, *_inputs(stmt))
-        _, by_resource, by_principal, keys = inputs
-        lookup = req.context.lookup
-        key = (
-            id(stmt),
-            req.action,
-            req.resource if by_resource or not isinstance(req.resource, ResourceScope) else None,
-            req.principal if by_principal else None,
-            tuple(lookup(k) for k in keys),
-        )
+            inputs = self._inputs[id(stmt)] = _Inputs.of(stmt)
+        key = self._key(inputs, req) if self.words else self._value_key(inputs, req)
+        if key is None:
+            return _NOT_COVERED
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._answers[key] = statement_applies(stmt, req, self._conditions)
+            answer = statement_applies(stmt, req, self._conditions)
+            if not self.words:  # requests sharing this key may differ in what the words would quote
+                answer = Truth(answer.value, "", answer.unknown)
+            self._answers[key] = answer
         return answer
+
+    def _key(self, inputs: _Inputs, req: Request) -> tuple[object, ...]:
+        """Everything the answer and its words read."""
+        lookup = req.context.lookup
+        return (
+            id(inputs.statement),
+            req.action,
+            req.resource if inputs.by_resource or not isinstance(req.resource, ResourceScope) else None,
+            req.principal if inputs.by_principal else None,
+            tuple(lookup(k) for k in inputs.keys),
+        )
+
+    def _value_key(self, inputs: _Inputs, req: Request) -> tuple[object, ...] | None:
+        """Everything the answer's value (and unknown keys) depends on; None: the action is not covered.
+
+        Given a covered action, the value is the AND of the Resource, Principal and Condition parts
+        (the action part is then true whatever the action). A condition without policy variables reads
+        only its key, so its own answer (value and unknown keys, from the condition memo) stands for
+        that key's value: an ArnNotLike exemption on aws:PrincipalArn gives one answer for every role
+        it does not exempt, whatever the account in the ARN. Conditions with variables, and variables in
+        Resource, are keyed by the raw values of the keys they read. All-"*" Resource parts read nothing.
+        """
+        stmt = inputs.statement
+        if not stmt.action_matches(req.action):
+            return None
+        ctx = req.context
+        return (
+            id(stmt),
+            req.resource if inputs.by_resource else None,
+            req.principal if inputs.by_principal else None,
+            tuple(self._condition_value(c, ctx) for c in inputs.plain_conditions),
+            tuple(ctx.signature(k) for k in inputs.variable_keys),
+        )
+
+    def _condition_value(self, cond: Condition, ctx: Context) -> tuple[bool | None, frozenset[str]]:
+        """A condition without policy variables: its answer's value and unknown keys, per value of its key."""
+        key = (id(cond), ctx.signature(cond.key_lc))
+        value = self._condition_values.get(key)
+        if value is None:
+            answer = remembered(cond, ctx, self._conditions)
+            value = self._condition_values[key] = (answer.value, answer.unknown)
+        return value
 
     def __len__(self) -> int:
         return len(self._answers)
 
 
-def _inputs(stmt: Statement) -> tuple[bool, bool, tuple[str, ...]]:
-    """What of a request the statement reads: its resource, its caller, which context keys."""
-    by_resource = stmt.not_resource or any(p.raw != "*" for p in stmt.resources)
+# What the words-free memo returns for a statement whose Action does not cover the request.
+_NOT_COVERED = Truth(False)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What of a request one statement reads."""
+
+    statement: Statement
+    by_resource: bool
+    by_principal: bool
+    keys: tuple[str, ...]  # every context key: condition keys and policy variables
+    plain_conditions: tuple[Condition, ...]  # conditions without policy variables (one key each)
+    variable_keys: tuple[str, ...]  # keys read by the other conditions and by policy variables
+
+    @classmethod
+    def of(cls, stmt: Statement) -> _Inputs:
+        by_resource = stmt.not_resource or any(p.raw != "*" for p in stmt.resources)
+        variables = _variables(stmt)
+        plain = tuple(c for c in stmt.conditions if not any(p.has_vars for p in c.patterns))
+        with_vars = [c.key_lc for c in stmt.conditions if any(p.has_vars for p in c.patterns)]
+        return cls(stmt, by_resource, stmt.principals is not None,
+                   tuple(dict.fromkeys([*(c.key_lc for c in stmt.conditions), *variables])),
+                   plain, tuple(dict.fromkeys([*with_vars, *variables])))
+
+
+def _variables(stmt: Statement) -> list[str]:
+    """The keys of the policy variables in the statement's Resource and Condition values."""
     patterns = [*stmt.resources, *(p for c in stmt.conditions for p in c.patterns)]
-    variables = (t.key for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var))
-    keys = tuple(dict.fromkeys([*(c.key_lc for c in stmt.conditions), *variables]))
-    return by_resource, stmt.principals is not None, keys
+    return [t.key for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var)]
 
 
 def _resource(stmt: Statement, req: Request) -> Truth:
