@@ -136,8 +136,9 @@ class _FanOut:
     """
 
     def __init__(self, read: Callable[[Account], AccountSnapshot], stream: AccountStream,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], prepare: Callable[[], object] = lambda: None) -> None:
         self._read = read
+        self._prepare = prepare
         self._stream = stream
         self._clock = clock
         self._lock = threading.Lock()
@@ -159,6 +160,10 @@ class _FanOut:
         threading.Thread(target=self._work, name=name, daemon=True).start()
 
     def _work(self) -> None:
+        try:
+            self._prepare()
+        except Exception:  # only an optimisation: the first read makes what it needs anyway
+            log.debug("worker preparation failed", exc_info=True)
         while (acct := self._stream.take()) is not None:
             with self._lock:
                 started = self._started[acct.id] = self._clock()
@@ -221,7 +226,9 @@ def collect_accounts(
         return read_account(gateway, sts, a.id, partition, audit_role=role, datadog_role_name=cfg.datadog.role_name,
                             use_caller_credentials=a.id == caller_account, managed_cache=cache)
 
-    fan = _FanOut(read, stream, clock)
+    # Each worker builds its IAM client (milliseconds of CPU, one thread at a time) before its first
+    # account: while the tree is still being listed, not on the first round's critical path.
+    fan = _FanOut(read, stream, clock, prepare=lambda: gateway.account_client("iam"))
     snapshots: dict[str, AccountSnapshot] = {}
     reason = ""
     # Known up front, or (streamed) the configured width: idle workers wait for the walk.

@@ -10,8 +10,10 @@ Lower bound of a run (time is round trips when AWS adds a fixed latency per call
   every independent call runs at the same time;
 - account phase: ceil(accounts / workers) rounds of `calls_per_account` sequential calls.
 
-The auditor reads the accounts as soon as the tree is walked, while the policies' target
-listings go on, so the bound is max(tree walk + account phase, policy listings), not their sum.
+The policies' target listings go on while the accounts are read, so the bound is
+max(tree walk + account phase, policy listings), not their sum. (The auditor starts reading a
+unit's accounts as soon as the unit is listed, so its tree walk and first account round overlap:
+the bound, which has them one after the other as the issue defines it, is conservative there.)
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -27,6 +28,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 from botocore.handlers import json_decode_policies
+from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
 from auditor.config import RunConfig
 
@@ -133,9 +135,26 @@ class ThreadCredentials(BotoCredentials):
 _CALLER = ReadOnlyCredentials("", "", None)
 
 
+def parse_timestamp(value: Any) -> datetime:
+    """A timestamp from a response: ISO 8601 with a zone (what STS and IAM send) through the standard
+    library, anything else (epoch numbers, RFC 822, no zone) as botocore parses it. botocore's own
+    parser goes through dateutil for every timestamp: ~5% of the CPU an account costs to read."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return botocore_parse_timestamp(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    return botocore_parse_timestamp(value)
+
+
 class AwsGateway:
     def __init__(self, run: RunConfig, session: boto3.Session | None = None) -> None:
         self._session = session or boto3.Session()
+        # Before any client is made: each client's response parser takes these defaults when created.
+        self._session._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp)
         self._run = run
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()

@@ -9,8 +9,8 @@ input is known runs at once in a small pool (a level of the tree, every policy),
 takes about as long as the longest paginated listing (typically ListTargetsForPolicy of
 FullAWSAccess, attached to every account: accounts/20 pages). The result is assembled in
 the order a sequential walk gives, so it does not depend on which call answered first.
-`InventoryReader` hands out the tree and accounts before the policies are read, so the
-account fan-out need not wait for those longest chains.
+`InventoryReader` hands each unit's accounts to a listener as soon as they are listed, so the
+account fan-out starts during the walk and never waits for the policies' longest chains.
 """
 
 from __future__ import annotations
