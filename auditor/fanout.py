@@ -167,7 +167,12 @@ class _FanOut:
         while (acct := self._stream.take()) is not None:
             with self._lock:
                 started = self._started[acct.id] = self._clock()
+                idle = not self._order
                 self._order.append((started, acct.id))
+            if idle:
+                # The main thread may be asleep with no account running (waiting for the walk): it must
+                # wake to see this one's deadline.
+                self.results.put(_WAKE)
             try:
                 snap = self._read(acct)
             except Exception as exc:  # a bug must not lose the account, nor the other accounts

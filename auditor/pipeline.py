@@ -158,15 +158,16 @@ def run_audit(
     env = os.environ if env is None else env
     # Before any AWS call: a bad CSV is an input error, and the Datadog side is read once.
     expected = load_expected_values(cfg, env)
+    # Accounts are read as soon as Organizations lists them, while the rest of the tree is walked
+    # and the SCP/RCP target listings (the phase's longest chains of pages) go on in the background.
+    # The walk starts first: who we are (one round trip) is needed only once accounts are listed.
+    stream = AccountStream(admit=lambda acct, management: not skip_reason(acct, cfg, management))
+    reader = InventoryReader(gateway, listener=stream)
     try:
         caller = gateway.client("sts").get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
         raise _unreadable(exc) from exc
     partition = partition_of(caller["Arn"])
-    # Accounts are read as soon as Organizations lists them, while the rest of the tree is walked
-    # and the SCP/RCP target listings (the phase's longest chains of pages) go on in the background.
-    stream = AccountStream(admit=lambda acct, management: not skip_reason(acct, cfg, management))
-    reader = InventoryReader(gateway, listener=stream)
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
     progress = _Progress(progress_factory, stream) if progress_factory else None
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.

@@ -148,3 +148,40 @@ def test_accounts_listed_before_the_organization_is_described_wait_for_the_manag
     assert org.management in {a for a, _ in result.skipped}
     assert org.management not in {s.account_id for s in result.snapshots}
     assert "iam.GetRole" in org.faults.sent and org.faults.sent["iam.GetRole"] == len(org.members)
+
+
+class _NoAws:
+    def client(self, *_: object, **__: object) -> None:
+        return None
+
+    def account_client(self, *_: object) -> None:
+        return None
+
+
+def test_an_account_listed_while_the_main_thread_waits_for_the_walk_still_gets_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    import auditor.fanout as fanout
+    from auditor.config import config_from_dict
+
+    release = threading.Event()
+
+    def stuck_read(*_: object, **__: object) -> AccountSnapshot:
+        release.wait(30)
+        return AccountSnapshot(_account(1).id, role=None)
+
+    monkeypatch.setattr(fanout, "read_account", stuck_read)
+    cfg = config_from_dict({"run": {"workers": 1, "account_timeout_seconds": 0.5, "run_timeout_seconds": 60}})
+    stream = AccountStream()
+    # Listed once the main thread is already asleep, with no account running yet.
+    threading.Timer(0.3, lambda: (stream.accounts_listed([_account(1)], ""), stream.tree_walked())).start()
+    started = time.monotonic()
+    try:
+        collected = fanout.collect_accounts(_NoAws(), cfg, stream, "aws", "none")  # type: ignore[arg-type]
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5  # not the 30 s the read would take, nor the run deadline
+    (snap,) = collected.snapshots.values()
+    assert snap.error is not None and snap.error.code == "AccountTimeout"
