@@ -179,7 +179,7 @@ def run_audit(
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc
         scope = select_scope(inventory, cfg)
-        log.info("audited %d accounts (%d skipped)", len(scope.audited), len(scope.skipped))
+        log.info("%d accounts in scope, %d skipped", len(scope.audited), len(scope.skipped))
         snapshots = _every_account(scope.audited, collected)
         aws_managed = collected.aws_managed_documents
         regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
