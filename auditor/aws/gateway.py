@@ -153,6 +153,8 @@ class AwsGateway:
     def __init__(self, run: RunConfig, session: boto3.Session | None = None) -> None:
         self._session = session or boto3.Session()
         # Before any client is made: each client's response parser takes these defaults when created.
+        # (boto3 exposes its botocore session, where botocore's documented parser factory lives, only
+        # as `_session`.)
         self._session._session.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=parse_timestamp)
         self._run = run
