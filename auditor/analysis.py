@@ -17,8 +17,9 @@ from auditor.model import (
     Finding,
     Inventory,
     RegionVerdict,
+    Verdict,
 )
-from auditor.policy.matrix import evaluate_regions
+from auditor.policy.matrix import RegionAnalysis, evaluate_regions
 
 
 def analyze(
@@ -31,7 +32,9 @@ def analyze(
     aws_managed_documents: Mapping[str, str],
     extra_findings: Sequence[Finding] = (),
     datadog_inventory_complete: bool = False,
+    policies_unread: str = "",
 ) -> tuple[list[Finding], list[RegionVerdict], list[Exclusion]]:
+    """`policies_unread`: why the SCPs and RCPs are not known (""): then no region is judged."""
     findings: list[Finding] = list(extra_findings)
     for account_id, snap in snapshots.items():
         account = inventory.account(account_id)
@@ -49,16 +52,19 @@ def analyze(
                 show_external_ids=cfg.datadog.show_external_ids,
             )
         )
-    # The evaluator also applies "a policy type not enabled at the root has no effect".
-    matrix = evaluate_regions(
-        inventory,
-        snapshots,
-        regions=regions,
-        probe_actions=cfg.regions.probe_actions,
-        site=cfg.datadog.site,
-        role_name=cfg.datadog.role_name,
-        exclude_partial=cfg.regions.exclude_partial,
-    )
+    if policies_unread:
+        matrix = _unjudged(inventory, regions, policies_unread)
+    else:
+        # The evaluator also applies "a policy type not enabled at the root has no effect".
+        matrix = evaluate_regions(
+            inventory,
+            snapshots,
+            regions=regions,
+            probe_actions=cfg.regions.probe_actions,
+            site=cfg.datadog.site,
+            role_name=cfg.datadog.role_name,
+            exclude_partial=cfg.regions.exclude_partial,
+        )
     findings.extend(matrix.findings)
     # Only the Datadog API lists every account Datadog monitors: with a CSV, an account the
     # file leaves out is not evidence that Datadog does not monitor it.
@@ -75,3 +81,12 @@ def analyze(
             )
         )
     return findings, list(matrix.verdicts), list(matrix.exclusions)
+
+
+def _unjudged(inventory: Inventory, regions: Sequence[str], why: str) -> RegionAnalysis:
+    """The region matrix when the organization's policies are not known: every cell says so, and
+    there is no exclusion list (an empty one would read as "exclude nothing")."""
+    reason = f"not judged: {why}"
+    verdicts = tuple(RegionVerdict(a.id, r, Verdict.NOT_APPLICABLE, reason=reason)
+                     for a in inventory.accounts for r in regions)
+    return RegionAnalysis(verdicts, (), ())

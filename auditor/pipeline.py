@@ -110,6 +110,22 @@ def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
     return tuple(first.values())
 
 
+def _read_policies(reader: InventoryReader) -> tuple[Inventory, str]:
+    """The whole inventory, and "" ; or, when a stop request lands while the policies are still being
+    listed (after every account is read: the policies' target listings are the longest chains), the
+    tree alone and why: the accounts already read are kept, and no region is judged."""
+    try:
+        return _deduplicated(reader.inventory(), warn=True), ""
+    except (KeyboardInterrupt, Interrupted) as exc:
+        structure = reader.structure_if_walked()
+        if structure is None:  # the walk itself was interrupted: nothing to stand on
+            raise
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        why = f"interrupted by {name} while the organization's policies were being read"
+        log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
+        return _deduplicated(structure, warn=True), why
+
+
 def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[str, AccountSnapshot]:
     """A snapshot per audited account. The stream admits exactly the audited accounts, but a run
     stopped early (interrupt, run deadline) may stop before the tree was walked: the accounts not
@@ -175,7 +191,7 @@ def run_audit(
         try:
             collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], progress,
                                          deadline=deadline)
-            inventory = _deduplicated(reader.inventory(), warn=True)
+            inventory, policies_unread = _read_policies(reader)
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc
         scope = select_scope(inventory, cfg)
@@ -193,6 +209,7 @@ def run_audit(
                 aws_managed_documents=aws_managed,
                 extra_findings=expected.findings,
                 datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
+                policies_unread=policies_unread,
             )
     run = RunInfo(
         started_at=started,
@@ -200,8 +217,8 @@ def run_audit(
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],
-        complete=not collected.incomplete_reason,
-        incomplete_reason=collected.incomplete_reason,
+        complete=not (collected.incomplete_reason or policies_unread),
+        incomplete_reason=collected.incomplete_reason or policies_unread,
         api_calls=tuple(gateway.api_calls().items()),
     )
     return AuditResult(

@@ -119,6 +119,10 @@ class InventoryReader:
         assert self._structure is not None
         return self._structure
 
+    def structure_if_walked(self) -> Inventory | None:
+        """The structure if the tree is walked by now, without waiting."""
+        return self._structure if self._structure_ready.is_set() else None
+
     def inventory(self) -> Inventory:
         self._wait(self._done)
         assert self._inventory is not None

@@ -184,3 +184,41 @@ def test_signal_while_writing_finishes_the_folder_first(org: Org, tmp_path: Path
     run = assert_folder_whole(run_dir)
     assert run["complete"] is True
     assert "SIGTERM received while writing: the run folder was finished first" in (tmp_path / "auditor.log").read_text()
+
+
+def test_signal_while_the_policies_are_still_listed_keeps_every_account_read_and_judges_no_region(
+    org: Org, tmp_path: Path, release: threading.Event
+) -> None:
+    # The policies' target listings are the longest chains (throttled, they go on long after the
+    # last account is read): a stop request landing then must not lose the accounts.
+    signalled: list[bool] = []
+    lock = threading.Lock()
+
+    def held_listing(r: Request) -> None:
+        with lock:  # every policy's listing comes here; one of them sends the signal
+            if signalled:
+                return None
+            signalled.append(True)
+        deadline = time.monotonic() + 20
+        while org.faults.sent["iam.GetRole"] < len(org.all_accounts) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # the last account's other reads, then the main thread waits for the policies
+        os.kill(os.getpid(), signal.SIGTERM)
+        release.wait(3)
+        return None
+
+    org.faults.add("organizations.ListTargetsForPolicy", held_listing)
+    code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert code == EXIT_INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is False
+    assert "SIGTERM" in run["incomplete_reason"] and "policies" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    assert snapshot_errors(run_dir) == {}  # every account's reads are kept
+    rows = list(csv.DictReader((run_dir / "regions.csv").open()))
+    assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
+    assert all("policies" in r["reason"] for r in rows)
+    assert json.loads((run_dir / "exclusions.json").read_text()) == []  # nothing judged, nothing to apply
+    findings = json.loads((run_dir / "findings.json").read_text())
+    assert {f["check"] for f in findings} & {"role_present", "external_id_not_compared"}  # role checks ran
+    assert not {f["check"] for f in findings} & {"scp_region_denied", "rcp_assume_role_denied", "org_policies_allow"}
