@@ -37,6 +37,11 @@ class Interrupted(BaseException):
         self.signal_name = signal_name
 
 
+def stop_signal_name(exc: BaseException) -> str:
+    """The signal behind a stop request: an `Interrupted`'s, or SIGINT for a KeyboardInterrupt."""
+    return exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+
+
 @dataclass(frozen=True)
 class Collected:
     snapshots: dict[str, AccountSnapshot]  # every account handed out by the stream, exactly once
@@ -274,7 +279,7 @@ def collect_accounts(
             if progress:
                 progress(snap)
     except (KeyboardInterrupt, Interrupted) as exc:
-        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        name = stop_signal_name(exc)
         reason = f"interrupted by {name}"
     finally:
         fan.stop()

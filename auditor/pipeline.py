@@ -22,7 +22,7 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
 from auditor.config import Config
 from auditor.datadog.source import load_expected_values
-from auditor.fanout import AccountStream, Collected, Interrupted, collect_accounts, stop_error
+from auditor.fanout import AccountStream, Collected, Interrupted, collect_accounts, stop_error, stop_signal_name
 from auditor.heap import collector_paused, frozen_heap
 from auditor.model import Account, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
 
@@ -120,7 +120,7 @@ def _read_policies(reader: InventoryReader) -> tuple[Inventory, str]:
         structure = reader.structure_if_walked()
         if structure is None:  # the walk itself was interrupted: nothing to stand on
             raise
-        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        name = stop_signal_name(exc)
         why = f"interrupted by {name} while the organization's policies were being read"
         log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
         return _deduplicated(structure, warn=True), why

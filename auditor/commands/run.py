@@ -19,7 +19,7 @@ import boto3
 from auditor.aws.gateway import AwsGateway
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
-from auditor.fanout import Interrupted
+from auditor.fanout import Interrupted, stop_signal_name
 from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
@@ -125,7 +125,7 @@ def execute(
         log.error("not started: %s", exc)
         return EXIT_INCOMPLETE, None
     except (Interrupted, KeyboardInterrupt) as exc:
-        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        name = stop_signal_name(exc)
         log.error("interrupted by %s before any account result: nothing was written", name)
         return EXIT_INCOMPLETE, None
 
