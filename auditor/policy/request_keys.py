@@ -111,7 +111,7 @@ PROBE_KEYS: tuple[KeyFact, ...] = (
     KeyFact("aws:PrincipalOrgID", PRESENT, "set for principals of organization members: this organization's id"),
     KeyFact("aws:PrincipalOrgPaths", PRESENT, "set for principals of organization members: the account's path"),
     KeyFact("aws:PrincipalType", PRESENT, "always in the request: a role session", "AssumedRole"),
-    KeyFact("aws:PrincipalTag/", PRESENT, f"the role's tags; no other (ABSENT): {_NO_TAGS}"),
+    KeyFact("aws:PrincipalTag/", PRESENT, f"sent for each tag on the role; any other tag is absent: {_NO_TAGS}"),
     KeyFact("aws:userid", PRESENT_UNKNOWN_VALUE, "always in the request: role id and session name, which Datadog "
             "chooses"),
     KeyFact("aws:MultiFactorAuthPresent", PRESENT, "in requests signed with temporary credentials (a role session); "
@@ -163,7 +163,7 @@ ASSUME_KEYS: tuple[KeyFact, ...] = (
     KeyFact("aws:ResourceAccount", PRESENT, "always in the request for sts:AssumeRole: the role's account"),
     KeyFact("aws:ResourceOrgID", PRESENT, "the role's account is a member: this organization's id"),
     KeyFact("aws:ResourceOrgPaths", PRESENT, "the role's account is a member: the account's path"),
-    KeyFact("aws:ResourceTag/", PRESENT, "the role's tags; no other (ABSENT)"),
+    KeyFact("aws:ResourceTag/", PRESENT, "sent for each tag on the role; a tag the role does not have is absent"),
     KeyFact("aws:RequestTag/", ABSENT, _NO_TAGS),
     KeyFact("aws:TagKeys", ABSENT, _NO_TAGS),
     KeyFact("sts:TransitiveTagKeys", ABSENT, _NO_TAGS),
