@@ -105,7 +105,7 @@ def _request_wide(direct_via: str) -> tuple[KeyFact, ...]:
 
 
 PROBE_KEYS: tuple[KeyFact, ...] = (
-    *_request_wide("Datadog calls with its role session; EC2 and every other service alike"),
+    *_request_wide("the role session calls the service itself"),
     KeyFact("aws:PrincipalArn", PRESENT, "for a role session, the role's ARN (with its path)"),
     KeyFact("aws:PrincipalAccount", PRESENT, "always in the request: the role's account"),
     KeyFact("aws:PrincipalOrgID", PRESENT, "set for principals of organization members: this organization's id"),
