@@ -113,7 +113,8 @@ def _evaluate(cond: Condition, look: Lookup, ctx: Context, shown: str) -> Truth:
         hit = any_of(matches(v) for v in req)
         result = negate(hit) if cond.negated else hit
     req_shown = ", ".join(repr(v) for v in req)
-    return Truth(result.value, f"{shown}: {cond.key} = {req_shown} -> {result.word}", result.unknown)
+    notes = "".join(f" ({p.why})" for p in patterns if isinstance(p, Truth) and p.why)
+    return Truth(result.value, f"{shown}: {cond.key} = {req_shown}{notes} -> {result.word}", result.unknown)
 
 
 def _values(cond: Condition) -> str:

@@ -192,3 +192,10 @@ def resource_statement(element: str, resource: str) -> Any:
 ])
 def test_policy_variables_in_resource(element: str, resource: str, expected: bool | None) -> None:
     assert statement_applies(resource_statement(element, resource), assume("eu-west-1")).value is expected
+
+
+def test_a_variable_with_no_value_is_named_in_the_reasoning() -> None:
+    result = evaluate_condition(condition("StringNotEquals", KEY, "${aws:PrincipalTag/env}"),
+                                VARIABLE_CLASSES["absent"])
+    assert result.value is True
+    assert "${aws:PrincipalTag/env} has no value (aws:principaltag/env is absent)" in result.why
