@@ -94,3 +94,51 @@ def test_called_via_first_and_last_are_absent_too() -> None:
     inv = inventory([acct], [full_access_everywhere([acct]), policy("p-first", SCP, scp, [ROOT])], types=(SCP,))
     for v in run(inv, {ACCT: snapshot(ACCT)}).verdicts:
         assert v.verdict is Verdict.DENIED and v.unknown_keys == ()
+
+
+CONFUSED_DEPUTY = doc({
+    "Sid": "EnforceConfusedDeputyProtection", "Effect": "Deny", "Principal": "*",
+    "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:*"], "Resource": "*",
+    "Condition": {"StringNotEqualsIfExists": {"aws:SourceOrgID": ORG, "aws:SourceAccount": ["111111111111"]},
+                  "Null": {"aws:SourceAccount": "false"}, "Bool": {"aws:PrincipalIsAWSService": "true"}},
+})
+RESOURCE_PERIMETER = doc(stmt("Deny", "*", Sid="EnforceResourcePerimeter", Condition={
+    "StringNotEqualsIfExists": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}",
+                                "aws:PrincipalTag/resource-perimeter-exception": "true"},
+    "ForAllValues:StringNotEquals": {"aws:CalledVia": ["dataexchange.amazonaws.com"]}}))
+NETWORK_PERIMETER = doc(stmt("Deny", "*", Sid="EnforceNetworkPerimeter", Condition={
+    "NotIpAddressIfExists": {"aws:SourceIp": "192.0.2.0/24"},
+    "StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-1"},
+    "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
+    "ArnNotLikeIfExists": {"aws:PrincipalArn": "arn:aws:iam::*:role/Datadog*"}}))
+
+
+def test_a_confused_deputy_rcp_never_applies_to_datadog_and_says_so() -> None:
+    acct = account(ACCT, ous=(OU_PROD,))
+    inv = inventory([acct], [full_access_everywhere([acct]), policy("p-cd", RCP, CONFUSED_DEPUTY, [ROOT])])
+    for v in run(inv, {ACCT: snapshot(ACCT)}).verdicts:
+        assert v.verdict is Verdict.ALLOWED and v.unknown_keys == (), v.reason
+
+
+def test_the_resource_perimeter_scp_is_decided_for_every_probe_action() -> None:
+    acct = account(ACCT, ous=(OU_PROD,))
+    inv = inventory([acct], [full_access_everywhere([acct]), policy("p-rp", SCP, RESOURCE_PERIMETER, [ROOT])],
+                    types=(SCP,))
+    for v in run(inv, {ACCT: snapshot(ACCT)}).verdicts:
+        assert v.verdict is Verdict.ALLOWED and v.unknown_keys == (), v.reason
+    # EventBridge actions carry no aws:ResourceOrgID (AWS lists them): there the Deny applies.
+    events = evaluate_regions(inv, {ACCT: snapshot(ACCT)}, regions=REGIONS, probe_actions=("events:ListRules",),
+                              site="datadoghq.com", role_name=ROLE, exclude_partial=True)
+    assert {v.verdict for v in events.verdicts} == {Verdict.DENIED}
+
+
+def test_a_network_perimeter_stays_undecided_and_names_only_the_network_keys() -> None:
+    acct = account(ACCT, ous=(OU_PROD,))
+    inv = inventory([acct], [full_access_everywhere([acct]), policy("p-np", SCP, NETWORK_PERIMETER, [ROOT])],
+                    types=(SCP,))
+    for v in run(inv, {ACCT: snapshot(ACCT)}).verdicts:
+        assert v.verdict is Verdict.ALLOWED  # the Datadog role is exempt by its ARN
+    other = snapshot(ACCT, name="ObservabilityRole")
+    for v in evaluate_regions(inv, {ACCT: other}, regions=REGIONS, probe_actions=DEFAULT_PROBE_ACTIONS,
+                              site="datadoghq.com", role_name="ObservabilityRole", exclude_partial=True).verdicts:
+        assert v.verdict is Verdict.INDETERMINATE and v.unknown_keys == ("aws:SourceIp", "aws:SourceVpc")
