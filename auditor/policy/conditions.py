@@ -3,7 +3,11 @@
 Several values of one key are OR-ed (NOR under a negated operator). A key missing from the
 request makes positive operators false and negated ones true, `...IfExists` true, and
 `ForAllValues` true / `ForAnyValue` false; `Null` tests presence. A key whose value the
-auditor cannot know gives `unknown` naming the key.
+auditor cannot know gives `unknown` naming the key; a key that may be absent but whose value
+is known if present (`Lookup.values` of an UNKNOWN key) is decided when both give one answer.
+A policy variable whose key is absent (and has no default) has no value: AWS's "there is no
+equal or like value", so that policy value matches nothing, and a negated operator is true
+against it (IAM User Guide, "Policy variables with no value"); in Resource it names no resource.
 """
 
 from __future__ import annotations
@@ -11,7 +15,18 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from auditor.policy.context import Context, Lookup, Presence, Truth, all_of, any_of, negate, unknown
+from auditor.policy.context import (
+    ABSENT,
+    Context,
+    Lookup,
+    Presence,
+    Truth,
+    all_of,
+    any_of,
+    false,
+    negate,
+    unknown,
+)
 from auditor.policy.document import Condition, parse_binary, parse_date, parse_network, parse_number
 from auditor.policy.glob import Pattern, Token, Var, glob_match, substitute
 
@@ -49,6 +64,22 @@ def remembered(cond: Condition, ctx: Context, memo: ConditionMemo) -> Truth:
 def evaluate_condition(cond: Condition, ctx: Context) -> Truth:
     look = ctx.lookup(cond.key_lc)
     shown = f"{cond.operator} {{{cond.key}: {_values(cond)}}}"
+    if look.presence is Presence.UNKNOWN and look.values:
+        return _absent_or_present(cond, look, ctx, shown)
+    return _evaluate(cond, look, ctx, shown)
+
+
+def _absent_or_present(cond: Condition, look: Lookup, ctx: Context, shown: str) -> Truth:
+    """A key that is either absent or present with `look.values`: decided when both give one answer."""
+    gone = _evaluate(cond, ABSENT, ctx, shown)
+    there = _evaluate(cond, Lookup(Presence.PRESENT, look.values), ctx, shown)
+    possible = f"{cond.key} may be absent or {', '.join(repr(v) for v in look.values)}"
+    if gone.value is not None and gone.value == there.value:
+        return Truth(gone.value, f"{shown}: {possible}; {gone.word} either way")
+    return unknown({cond.key} | gone.unknown | there.unknown, f"{shown}: {possible} -> unknown")
+
+
+def _evaluate(cond: Condition, look: Lookup, ctx: Context, shown: str) -> Truth:
     if cond.family == "null":
         if look.presence is Presence.UNKNOWN:
             return unknown([cond.key], f"{shown}: cannot tell whether {cond.key} is in the request -> unknown")
@@ -82,7 +113,8 @@ def evaluate_condition(cond: Condition, ctx: Context) -> Truth:
         hit = any_of(matches(v) for v in req)
         result = negate(hit) if cond.negated else hit
     req_shown = ", ".join(repr(v) for v in req)
-    return Truth(result.value, f"{shown}: {cond.key} = {req_shown} -> {result.word}", result.unknown)
+    notes = "".join(f" ({p.why})" for p in patterns if isinstance(p, Truth) and p.why)
+    return Truth(result.value, f"{shown}: {cond.key} = {req_shown}{notes} -> {result.word}", result.unknown)
 
 
 def _values(cond: Condition) -> str:
@@ -91,7 +123,8 @@ def _values(cond: Condition) -> str:
 
 
 def resolve_pattern(pattern: Pattern, ctx: Context) -> tuple[Token, ...] | Truth:
-    """The pattern with policy variables filled in, or unknown when a variable cannot be."""
+    """The pattern with policy variables filled in; false when a variable has no value (the pattern
+    matches nothing), unknown when the auditor cannot tell a variable's value."""
     if not pattern.has_vars:
         return pattern.tokens
     filled: dict[str, str] = {}
@@ -103,9 +136,13 @@ def resolve_pattern(pattern: Pattern, ctx: Context) -> tuple[Token, ...] | Truth
             filled[t.key] = look.values[0]
         elif look.presence is Presence.ABSENT and t.default is not None:
             filled[t.key] = t.default
+        elif look.presence is Presence.ABSENT:
+            # No value: "there is no equal or like value" -- the pattern matches nothing.
+            return false(f"policy variable {t.raw} has no value ({t.key} is absent): {pattern.raw!r} matches nothing")
         else:
-            # Absent without a default or multi-valued: AWS leaves it unresolved; we do not guess.
-            return unknown([t.key], f"policy variable {t.raw} cannot be resolved ({look.presence.value})")
+            # Unknown, its value unseen, or multi-valued (AWS substitutes single-valued keys only): no guess.
+            shown = "multi-valued" if look.presence is Presence.PRESENT else look.presence.value
+            return unknown([t.key], f"policy variable {t.raw} cannot be resolved ({shown})")
     return substitute(pattern.tokens, filled)
 
 

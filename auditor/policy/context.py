@@ -2,8 +2,11 @@
 
 A condition key is, for a given request, either present with known values, known to be
 absent, present with a value the auditor cannot know (sts:ExternalId: Datadog sends one,
-which we do not see), or unknown altogether (aws:SourceIp). Answers are `Truth`: true,
-false or unknown, the unknown ones naming the keys that would decide them.
+which we do not see), or unknown altogether (aws:SourceIp). An unknown key may still be
+known to carry given values if it is there at all (`maybe`: absent or 'false'); a condition
+is then decided when both possibilities give the same answer. Which key is in which class
+for Datadog's requests, and why, is auditor/policy/request_keys.py. Answers are `Truth`:
+true, false or unknown, the unknown ones naming the keys that would decide them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ class Presence(Enum):
 
 @dataclass(frozen=True)
 class Lookup:
+    """What a request says of one key. `values`: the key's values when PRESENT; for UNKNOWN, the values
+    it would have if present (empty: anything)."""
+
     presence: Presence
     values: tuple[str, ...] = ()
 
@@ -37,14 +43,17 @@ class Context:
 
     `values`: present keys (lower-case) and their values; `absent`: keys known not to be in
     the request; `absent_prefixes`: key families (`aws:principaltag/`) whose members not in
-    `values` are absent; `present_unknown`: keys sent with a value the auditor cannot see.
-    Any other key is unknown.
+    `values` are absent; `present_unknown`: keys sent with a value the auditor cannot see;
+    `maybe`: keys that may be absent and, if present, have these values. Any other key is
+    unknown. `reasons` (optional, for `auditor explain`): why each key is in its class.
     """
 
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     absent: frozenset[str] = frozenset()
     absent_prefixes: tuple[str, ...] = ()
     present_unknown: frozenset[str] = frozenset()
+    maybe: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reasons: KeyReasons | None = None
 
     def lookup(self, key_lc: str) -> Lookup:
         found = self.values.get(key_lc)
@@ -54,20 +63,50 @@ class Context:
             return PRESENT_UNKNOWN_VALUE
         if key_lc in self.absent or any(key_lc.startswith(p) for p in self.absent_prefixes):
             return ABSENT
-        return UNKNOWN
+        maybe = self.maybe.get(key_lc)
+        return UNKNOWN if maybe is None else Lookup(Presence.UNKNOWN, maybe)
 
-    def signature(self, key_lc: str) -> tuple[str, ...] | Presence:
+    def signature(self, key_lc: str) -> tuple[object, ...] | Presence:
         """What `lookup` says of the key, as cheaply built and hashed: a present key's values, else its
-        presence. Equal signatures mean equal lookups (memo keys read per request and statement)."""
+        presence (with the values an unknown key would have). Equal signatures mean equal lookups (memo
+        keys read per request and statement)."""
         found = self.values.get(key_lc)
-        return found if found is not None else self.lookup(key_lc).presence
+        if found is not None:
+            return found
+        look = self.lookup(key_lc)
+        return (look.presence, *look.values) if look.values else look.presence
+
+    def why(self, key_lc: str) -> str:
+        """Why the key is in its class for this request ("" when nobody said)."""
+        return self.reasons.why(key_lc) if self.reasons is not None else ""
 
     def describe(self, key_lc: str) -> str:
         found = self.lookup(key_lc)
         if found.presence is Presence.PRESENT:
-            shown = ", ".join(repr(v) for v in found.values)
-            return shown if len(found.values) == 1 else f"[{shown}]"
+            return _shown(found.values)
+        if found.values:
+            return f"{found.presence.value} (absent, or {_shown(found.values)})"
         return found.presence.value
+
+
+class KeyReasons:
+    """Why each key of a request is in its class: exact keys, then key families (prefixes)."""
+
+    def __init__(self, exact: Mapping[str, str], families: Mapping[str, str], other: str = "") -> None:
+        self._exact = {k.lower(): v for k, v in exact.items()}
+        self._families = tuple((p.lower(), v) for p, v in families.items())
+        self._other = other
+
+    def why(self, key_lc: str) -> str:
+        found = self._exact.get(key_lc)
+        if found is not None:
+            return found
+        return next((v for p, v in self._families if key_lc.startswith(p)), self._other)
+
+
+def _shown(values: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(v) for v in values)
+    return shown if len(values) == 1 else f"[{shown}]"
 
 
 def make_context(
@@ -76,15 +115,22 @@ def make_context(
     absent: Iterable[str] = (),
     absent_prefixes: Iterable[str] = (),
     present_unknown: Iterable[str] = (),
+    maybe: Mapping[str, str | Iterable[str]] | None = None,
+    reasons: KeyReasons | None = None,
 ) -> Context:
     """A Context from keys in any case; a string value is one value, an iterable several."""
-    vals = {k.lower(): ((v,) if isinstance(v, str) else tuple(v)) for k, v in values.items()}
     return Context(
-        values=vals,
+        values=_lowered(values),
         absent=frozenset(k.lower() for k in absent),
         absent_prefixes=tuple(p.lower() for p in absent_prefixes),
         present_unknown=frozenset(k.lower() for k in present_unknown),
+        maybe=_lowered(maybe or {}),
+        reasons=reasons,
     )
+
+
+def _lowered(values: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    return {k.lower(): ((v,) if isinstance(v, str) else tuple(v)) for k, v in values.items()}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from auditor.policy.statement import Request, StatementMemo
 
 # Context keys whose value is the account id (or contains it), per chain kind.
 _ACCOUNT_KEYS = {
-    "SCP": {"aws:principalarn": "arn", "aws:principalaccount": "id"},
+    "SCP": {"aws:principalarn": "arn", "aws:principalaccount": "id", "aws:resourceaccount": "id"},
     "RCP": {"aws:resourceaccount": "id"},
 }
 _STRING_FAMILIES = ("string", "string_ic", "string_like")

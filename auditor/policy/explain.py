@@ -1,6 +1,8 @@
 """`auditor explain`: one account and region, level by level, as text a person can check.
 
-For each probe action (SCP chain) and for Datadog's sts:AssumeRole (RCP chain): every level
+For each probe action (SCP chain) and for Datadog's sts:AssumeRole (RCP chain): the condition
+keys the chain's policies read, each with its class in that request (present and its value,
+present with an unseen value, absent, unknown) and AWS's reason (request_keys.py); every level
 from the root to the account, every policy attached there, every statement with whether it
 applies and why, then the decision; last the region verdict the matrix gives. Pure.
 """
@@ -10,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from auditor.model import AccountSnapshot, Inventory
-from auditor.policy.chain import Decision, LevelOutcome, StatementOutcome
+from auditor.policy.chain import Chain, Decision, LevelOutcome, StatementOutcome
+from auditor.policy.context import Context, Presence
 from auditor.policy.engine import Evaluator
+from auditor.policy.glob import Var
 from auditor.policy.matrix import region_cell
-from auditor.policy.requests import ASSUME_ROLE, role_facts
+from auditor.policy.requests import ASSUME_ROLE, assume_role_request, probe_request, role_facts
 
 
 class ExplainError(ValueError):
@@ -50,10 +54,13 @@ def explain_region(
     elif snap.error is not None:
         lines.append(f"Note: the account could not be audited ({snap.error.stage}: {snap.error.code}); "
                      "role facts are assumed.")
-    cell = region_cell(ev, ev.view(account, role), region, actions)
+    view = ev.view(account, role)
+    cell = region_cell(ev, view, region, actions)
     for action, decision in cell.probes:
         lines.append("")
         lines.append(f"== {action} called by the Datadog role session in {region}: SCPs ==")
+        if not decision.exempt:
+            lines += _key_lines(view.scp, probe_request(inventory, account, role, region, action).context)
         lines += _decision_lines(decision)
     lines.append("")
     who = f"Datadog's account {ev.datadog.account_id} (site {site})" if ev.datadog else \
@@ -61,6 +68,7 @@ def explain_region(
     lines.append(f"== {ASSUME_ROLE} by {who} on {role.arn} via STS in {region}: RCPs ==")
     if not cell.rcp.exempt:
         lines.append("  (the built-in RCPFullAWSAccess sits at every level: only Deny statements decide)")
+        lines += _key_lines(view.rcp, assume_role_request(inventory, account, role, region, ev.datadog).context)
     lines += _decision_lines(cell.rcp)
     v = cell.verdict
     lines.append("")
@@ -72,6 +80,26 @@ def explain_region(
     if v.unknown_keys:
         lines.append(f"  depends on keys the auditor cannot know: {', '.join(v.unknown_keys)}")
     return "\n".join(lines) + "\n"
+
+
+def _key_lines(chain: Chain, ctx: Context) -> list[str]:
+    """Each condition key the chain's policies read (conditions, policy variables): its class and why."""
+    read: dict[str, str] = {}
+    for lvl in chain.levels:
+        for att in lvl.policies:
+            for st in att.document.statements if att.document is not None else ():
+                read.update((c.key_lc, c.key.strip()) for c in st.conditions)
+                patterns = [*st.resources, *(p for c in st.conditions for p in c.patterns)]
+                read.update((t.key, t.key) for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var))
+    if not read:
+        return ["  Request keys: the policies read no condition key"]
+    out = ["  Request keys the policies read (class in this request - why):"]
+    for key_lc, shown in sorted(read.items()):
+        look = ctx.lookup(key_lc)
+        state = f"present, {ctx.describe(key_lc)}" if look.presence is Presence.PRESENT else ctx.describe(key_lc)
+        why = ctx.why(key_lc)
+        out.append(f"    {shown}: {state}" + (f" - {why}" if why else ""))
+    return out
 
 
 def _tags(tags: tuple[tuple[str, str], ...]) -> str:

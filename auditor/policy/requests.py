@@ -4,9 +4,9 @@
 2. Datadog's `sts:AssumeRole` on the role, from Datadog's account outside the organization
    (RCPs decide; SCPs never apply to principals outside the organization).
 
-Keys the auditor knows are given values; keys it knows are absent are listed as absent;
-keys it cannot know (source IP, VPC, time, CalledVia, ...) are left unknown, so a condition
-on them makes the answer `indeterminate` instead of a guess.
+Which keys each request carries, with which value, and why, is the table in request_keys.py:
+this module fills in the per-request values (region, role, account, organization path, tags).
+A key the table leaves unknown makes a condition on it `indeterminate` instead of a guess.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 from auditor.datadog.sites import DatadogPrincipal
 from auditor.model import Account, AccountSnapshot, Inventory
-from auditor.policy.context import Context, make_context
+from auditor.policy import request_keys as keys
+from auditor.policy.context import Context
 from auditor.policy.statement import Request, RequestPrincipal, ResourceScope
 
 ASSUME_ROLE = "sts:AssumeRole"
@@ -59,36 +60,17 @@ def _service(action: str) -> str:
     return action.split(":", 1)[0].lower()
 
 
-# What the auditor knows of every probe request's other keys (built once, not per request).
-_PROBE_KEYS = make_context(
-    {},
-    absent=(
-        "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent",
-        "aws:MultiFactorAuthAge", "aws:username", "aws:FederatedProvider", "aws:TagKeys",
-        "aws:Ec2InstanceSourceVpc", "aws:Ec2InstanceSourcePrivateIPv4",
-    ),
-    # Tags not on the role are not in the request; list/describe calls carry no request tags.
-    absent_prefixes=("aws:PrincipalTag/", "aws:RequestTag/"),
-    present_unknown=("aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
-                     "aws:TokenIssueTime"),
-)
-# The same for Datadog's sts:AssumeRole; without a Datadog account for the partition, the caller's
-# account is sent but unknown to us.
-_ASSUME_KEYS = make_context(
-    {},
-    absent=("aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalServiceName",
-            "aws:PrincipalServiceNamesList", "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge"),
-    absent_prefixes=("aws:ResourceTag/",),
-    present_unknown=("sts:ExternalId", "sts:RoleSessionName", "aws:PrincipalArn", "aws:PrincipalType",
-                     "aws:userid", "aws:SourceIp", "aws:UserAgent", "aws:CurrentTime", "aws:EpochTime",
-                     "aws:TokenIssueTime"),
-)
-_ASSUME_KEYS_NO_DATADOG = replace(_ASSUME_KEYS, present_unknown=_ASSUME_KEYS.present_unknown | {"aws:principalaccount"})
+# Each request's classes, built once (a request adds its own values).
+_PROBE_KEYS = keys.PROBE.context()
+_PROBE_KEYS_NO_RESOURCE = replace(_PROBE_KEYS, absent=_PROBE_KEYS.absent | {
+    "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"})
+_ASSUME_KEYS = keys.ASSUME.context()
+_ASSUME_KEYS_NO_DATADOG = keys.ASSUME_NO_DATADOG.context()
 
 
 def _with_values(known: Context, values: dict[str, str]) -> Context:
-    """`known`'s absent and unknown keys, with these known values (one each, keys in any case)."""
-    return replace(known, values={k.lower(): (v,) for k, v in values.items()})
+    """`known`'s classes and fixed values, with these per-request values (one each, keys in any case)."""
+    return replace(known, values={**known.values, **{k.lower(): (v,) for k, v in values.items()}})
 
 
 def probe_request(inventory: Inventory, account: Account, role: RoleFacts, region: str, action: str) -> Request:
@@ -99,16 +81,18 @@ def probe_request(inventory: Inventory, account: Account, role: RoleFacts, regio
         "aws:PrincipalAccount": account.id,
         "aws:PrincipalOrgID": inventory.organization_id,
         "aws:PrincipalOrgPaths": org_path(inventory, account),
-        "aws:PrincipalType": "AssumedRole",
-        "aws:PrincipalIsAWSService": "false",
-        "aws:ViaAWSService": "false",
-        "aws:SecureTransport": "true",  # AWS SDKs call over HTTPS only
     }
+    known = _PROBE_KEYS
+    if keys.resource_keys_supported(action):
+        values.update({"aws:ResourceAccount": account.id, "aws:ResourceOrgID": inventory.organization_id,
+                       "aws:ResourceOrgPaths": org_path(inventory, account)})
+    else:
+        known = _PROBE_KEYS_NO_RESOURCE
     for key, value in role.tags:
         values[f"aws:PrincipalTag/{key}"] = value
     if _service(action) == "ec2":
         values["ec2:Region"] = region
-    ctx = _with_values(_PROBE_KEYS, values)
+    ctx = _with_values(known, values)
     return Request(
         action=action,
         resource=ResourceScope(inventory.partition, _service(action), region, account.id),
@@ -122,9 +106,6 @@ def assume_role_request(inventory: Inventory, account: Account, role: RoleFacts,
     """Datadog's account calling sts:AssumeRole on the role through STS in `region`."""
     values: dict[str, str] = {
         "aws:RequestedRegion": region,
-        "aws:PrincipalIsAWSService": "false",
-        "aws:ViaAWSService": "false",
-        "aws:SecureTransport": "true",
         "aws:ResourceAccount": account.id,
         "aws:ResourceOrgID": inventory.organization_id,
         "aws:ResourceOrgPaths": org_path(inventory, account),

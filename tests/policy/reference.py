@@ -9,14 +9,17 @@ A request is a plain dict:
     {"action": str, "region": str, "account": str, "partition": str,
      "resource": "*" or an ARN, "principal_account": str | None,
      "known": {lower key: [values]}, "absent": {lower keys}, "absent_prefixes": [lower prefixes],
-     "present_unknown": {lower keys}}
-Any other key is unknown.
+     "present_unknown": {lower keys}, "maybe": {lower key: [values it has if present]}}
+Any other key is unknown. A "maybe" key is evaluated both ways (absent, present): one answer or
+unknown. Policy variables `${key}` / `${key, 'default'}` are replaced by text (string and ARN
+operators, Resource); one whose key is absent has no value, which matches nothing.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import re
 from typing import Any
 
 T, F, U = 1.0, 0.0, 0.5
@@ -76,7 +79,38 @@ def key_state(req: dict[str, Any], key: str) -> tuple[str, list[str]]:
         return "present_unknown", []
     if k in req.get("absent", set()) or any(k.startswith(p) for p in req.get("absent_prefixes", [])):
         return "absent", []
+    if k in req.get("maybe", {}):
+        return "maybe", list(req["maybe"][k])
     return "unknown", []
+
+
+NULL = object()  # a policy variable with no value
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
+SUBSTITUTING = ("String", "Arn")  # operator families AWS fills policy variables into (and Resource)
+
+
+def fill(pattern: str, req: dict[str, Any]) -> str | object | float:
+    """`pattern` with its variables replaced, NULL if one has no value, U if one cannot be known."""
+    out, pos = [], 0
+    for m in VARIABLE.finditer(pattern):
+        out.append(pattern[pos:m.start()])
+        inner, default = m.group(1), None
+        if "," in inner:
+            inner, default = inner.split(",", 1)
+            default = default.strip().strip("'")
+        state, vals = key_state(req, inner.strip())
+        if state == "present" and len(vals) == 1:
+            assert not set(vals[0]) & set("*?"), "the reference substitutes wildcard-free values only"
+            out.append(vals[0])
+        elif state == "absent" and default is not None:
+            out.append(default)
+        elif state == "absent":
+            return NULL
+        else:
+            return U
+        pos = m.end()
+    out.append(pattern[pos:])
+    return "".join(out)
 
 
 def one_match(op: str, value: str, pattern: str) -> bool:
@@ -107,6 +141,15 @@ def clause(operator: str, key: str, values: Any, req: dict[str, Any]) -> float:
     op = operator[: -len("IfExists")] if if_exists else operator
     pats = [text(v) for v in as_list(values)]
     state, vals = key_state(req, key)
+    if state == "maybe":  # absent, or present with these values: decided only if both agree
+        gone = judge(qualifier, op, if_exists, pats, "absent", [], req)
+        there = judge(qualifier, op, if_exists, pats, "present", vals, req)
+        return gone if gone == there else U
+    return judge(qualifier, op, if_exists, pats, state, vals, req)
+
+
+def judge(qualifier: str, op: str, if_exists: bool, pats: list[str], state: str, vals: list[str],
+          req: dict[str, Any]) -> float:
     if op == "Null":
         if state == "unknown":
             return U
@@ -121,9 +164,11 @@ def clause(operator: str, key: str, values: Any, req: dict[str, Any]) -> float:
     if state != "present":
         return U
     negated = op in NEGATED
+    filled = [fill(p, req) if op.startswith(SUBSTITUTING) else p for p in pats]
 
     def hit(v: str) -> float:
-        return T if any(one_match(op, v, p) for p in pats) else F
+        return max([F if p is NULL else p if isinstance(p, float) else T if one_match(op, v, p) else F
+                    for p in filled], default=F)
 
     if qualifier == "ForAllValues":
         return min([1 - hit(v) if negated else hit(v) for v in vals], default=T)
@@ -136,9 +181,15 @@ def clause(operator: str, key: str, values: Any, req: dict[str, Any]) -> float:
 def resource_truth(patterns: list[str], req: dict[str, Any]) -> float:
     """Resource "*" of a list call: an ARN pattern may name its resources if its first five parts fit."""
     best = F
-    for p in patterns:
-        if p == "*":
+    for raw in patterns:
+        if raw == "*":
             return T
+        p = fill(raw, req)
+        if p is NULL:
+            continue  # a variable with no value: the entry names no resource
+        if isinstance(p, float):
+            best = max(best, U)
+            continue
         if req["resource"] != "*":
             if arn_wild(p, req["resource"]):
                 return T
@@ -218,12 +269,15 @@ def worlds(req: dict[str, Any], unknown_keys: dict[str, list[str]]) -> list[dict
             options.append([(key, None)] + [(key, v) for v in pool])
         elif state == "present_unknown":
             options.append([(key, v) for v in pool])
+        elif state == "maybe":
+            options.append([(key, None)] + [(key, v) for v in req["maybe"][key.lower()]])
     out = []
     for combo in itertools.product(*options):
         w = {**req, "known": dict(req["known"]), "absent": set(req.get("absent", set())),
-             "present_unknown": set(req.get("present_unknown", set()))}
+             "present_unknown": set(req.get("present_unknown", set())), "maybe": dict(req.get("maybe", {}))}
         for key, v in combo:
             w["present_unknown"].discard(key.lower())
+            w["maybe"].pop(key.lower(), None)
             if v is None:
                 w["absent"].add(key.lower())
             else:

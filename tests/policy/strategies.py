@@ -11,7 +11,8 @@ ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "ec2:DescribeIn
 ACTION_PATTERNS = ("*", "cloudwatch:*", "cloudwatch:Get*", "cloudwatch:?etMetricData", "ec2:Describe*",
                    "EC2:describeinstances", "tag:GetResources", "s3:*", "iam:*", "*:List*", "logs:*", "lambda:*")
 RESOURCE_PATTERNS = ("*", "arn:aws:s3:::bucket", "arn:aws:ec2:*:*:instance/*", "arn:aws:*:eu-west-1:*:*",
-                     "arn:aws:cloudwatch:us-east-1:*:*", "arn:aws:*:*:111111111111:*")
+                     "arn:aws:cloudwatch:us-east-1:*:*", "arn:aws:*:*:111111111111:*",
+                     "arn:aws:*:*:${aws:PrincipalAccount}:*", "arn:aws:*:*:${aws:SourceAccount}:*")
 REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
 ACCOUNTS = ("111111111111", "222222222222")
 ROLES = (("/", "DatadogIntegrationRole"), ("/ops/", "DatadogIntegrationRole"), ("/", "AWSControlTowerExecution"),
@@ -23,35 +24,54 @@ STRING_OPS = ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "Stri
 ARN_OPS = ("ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals", "StringLike", "StringNotLike")
 BOOL_OPS = ("Bool",)
 
-# key -> (operators, values drawn in policies)
+# key -> (operators, values drawn in policies). Values with ${...} are policy variables; keys of every class
+# are drawn: present (region, ARN, tags, account, organization), present with an unseen value (userid),
+# absent (SourceAccount, CalledVia, ...), unknown (SourceVpc) and absent-or-false (ViaAWSMCPService).
 SCP_KEYS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
     "aws:RequestedRegion": (STRING_OPS, ("us-east-1", "eu-west-1", "EU-WEST-1", "eu-*", "us-*", "*")),
     "aws:PrincipalARN": (ARN_OPS, ("arn:aws:iam::*:role/DatadogIntegrationRole", "arn:aws:iam::*:role/ops/*",
                                    "arn:aws:iam::*:role/*", "arn:aws:iam::111111111111:role/*",
-                                   "arn:aws:iam::*:role/AWSControlTowerExecution", "*")),
-    "aws:PrincipalTag/team": (STRING_OPS, ("a", "A", "b", "*")),
-    "aws:PrincipalAccount": (STRING_OPS, ("111111111111", "222222222222", "*")),
+                                   "arn:aws:iam::*:role/AWSControlTowerExecution", "*",
+                                   "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+                                   "arn:aws:iam::${aws:SourceAccount}:role/*",
+                                   "arn:aws:iam::${aws:userid}:role/*")),
+    "aws:PrincipalTag/team": (STRING_OPS, ("a", "A", "b", "*", "${aws:PrincipalTag/env}",
+                                           "${aws:PrincipalTag/env, 'a'}")),
+    "aws:PrincipalAccount": (STRING_OPS, ("111111111111", "222222222222", "*", "${aws:ResourceAccount}")),
+    "aws:ResourceOrgID": (STRING_OPS, ("o-exampleorgid", "${aws:PrincipalOrgID}", "o-other")),
     "aws:SourceVpc": (STRING_OPS, ("vpc-1", "vpc-*")),
     "aws:userid": (STRING_OPS, ("AROA*", "x")),
     "aws:CalledVia": (STRING_OPS, ("cloudformation.amazonaws.com",)),
+    "aws:CalledViaLast": (STRING_OPS, ("kms.amazonaws.com", "${aws:CalledViaFirst}")),
+    "aws:SourceAccount": (STRING_OPS, ("111111111111", "464622532012")),
+    "aws:SourceArn": (ARN_OPS, ("arn:aws:s3:::bucket", "*")),
+    "aws:FederatedProvider": (STRING_OPS, ("cognito-identity.amazonaws.com",)),
     "aws:MultiFactorAuthPresent": (BOOL_OPS, (True, "false", "true")),
+    "aws:ViaAWSMCPService": (BOOL_OPS, (True, "false")),
     "aws:SecureTransport": (BOOL_OPS, (False, "true")),
 }
-# Unknown keys and the values a possible world may give them.
+# Unknown keys (and absent-or-false ones) and the values a possible world may give them.
 SCP_WORLDS = {"aws:SourceVpc": ["vpc-1", "vpc-9", "zzz"], "aws:userid": ["AROAX:s", "x", "zzz"],
-              "aws:CalledVia": ["cloudformation.amazonaws.com", "zzz"]}
+              "aws:ViaAWSMCPService": []}
 
 DATADOG = "464622532012"
 RCP_KEYS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
     "aws:RequestedRegion": (STRING_OPS, ("us-east-1", "eu-*")),
     "aws:ResourceTag/team": (STRING_OPS, ("a", "A", "*")),
-    "aws:PrincipalOrgID": (STRING_OPS, ("o-exampleorgid",)),
-    "aws:PrincipalAccount": (STRING_OPS, (DATADOG, "417141415827")),
+    "aws:PrincipalOrgID": (STRING_OPS, ("o-exampleorgid", "${aws:ResourceOrgID}")),
+    "aws:ResourceOrgID": (STRING_OPS, ("o-exampleorgid", "${aws:PrincipalOrgID}")),
+    "aws:PrincipalAccount": (STRING_OPS, (DATADOG, "417141415827", "${aws:ResourceAccount}")),
+    "aws:SourceAccount": (STRING_OPS, (DATADOG, "111111111111")),
+    "aws:CalledVia": (STRING_OPS, ("cloudformation.amazonaws.com",)),
     "sts:ExternalId": (STRING_OPS, ("secret", "*")),
     "aws:SourceVpc": (STRING_OPS, ("vpc-1",)),
+    "aws:FederatedProvider": (STRING_OPS, ("www.amazon.com",)),
     "aws:PrincipalIsAWSService": (BOOL_OPS, ("false", True)),
+    "aws:MultiFactorAuthPresent": (BOOL_OPS, ("false", True)),
+    "aws:ViaAWSMCPService": (BOOL_OPS, ("false", True)),
 }
-RCP_WORLDS = {"sts:ExternalId": ["secret", "zzz"], "aws:SourceVpc": ["vpc-1", "zzz"]}
+RCP_WORLDS = {"sts:ExternalId": ["secret", "zzz"], "aws:SourceVpc": ["vpc-1", "zzz"],
+              "aws:FederatedProvider": ["www.amazon.com", "zzz"], "aws:ViaAWSMCPService": []}
 
 
 @st.composite
@@ -123,7 +143,10 @@ def rcp_statement(draw: st.DrawFn) -> dict[str, Any]:
         s["NotPrincipal"] = {"AWS": DATADOG}
     else:
         s["Principal"] = principal
-    s["Resource"] = draw(st.sampled_from(("*", "arn:aws:iam::*:role/Datadog*", "arn:aws:iam::*:role/ops/*")))
+    s["Resource"] = draw(st.sampled_from(("*", "arn:aws:iam::*:role/Datadog*", "arn:aws:iam::*:role/ops/*",
+                                          "arn:aws:iam::${aws:ResourceAccount}:role/*",
+                                          "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+                                          "arn:aws:iam::${aws:SourceAccount}:role/*")))
     block = draw(condition_block(RCP_KEYS))
     if block:
         s["Condition"] = block

@@ -93,9 +93,12 @@ def test_unknown_key_makes_it_indeterminate_and_is_named() -> None:
     assert decision.outcome == INDETERMINATE
     assert decision.unknown_keys == ("aws:SourceIp",)
     assert decision.deciding_policies == ("p-deny",)
+    vpce = deny(Condition={"ForAnyValue:StringEquals": {"aws:SourceVpce": "vpce-1"}})
+    assert evaluate_scp_chain(chain("SCP", [FULL, vpce], [FULL]), probe(METRICS, "eu-west-1")).unknown_keys == (
+        "aws:SourceVpce",)
+    # aws:CalledVia is absent from a direct call (issue #16): ForAnyValue is false, the SCP decides.
     called_via = deny(Condition={"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}})
-    assert evaluate_scp_chain(chain("SCP", [FULL, called_via], [FULL]), probe(METRICS, "eu-west-1")).unknown_keys == (
-        "aws:CalledVia",)
+    assert evaluate_scp_chain(chain("SCP", [FULL, called_via], [FULL]), probe(METRICS, "eu-west-1")).outcome == ALLOWED
 
 
 def test_unknown_key_does_not_matter_when_a_known_key_decides() -> None:
@@ -126,13 +129,16 @@ def test_known_absent_keys_are_missing_not_unknown() -> None:
     assert untagged.outcome == DENIED  # the role has no team tag: negated operator on a missing key
     tagged = probe(METRICS, "eu-west-1", facts=role(tags=[("team", "platform")]))
     assert evaluate_scp_chain(chain("SCP", [FULL, team], [FULL]), tagged).outcome == ALLOWED
-    # A role session carries no MFA key: Bool on it is false, BoolIfExists true.
+    # A role session signs with temporary credentials, so AWS sends aws:MultiFactorAuthPresent (false: no MFA
+    # in Datadog's sts:AssumeRole) and no aws:MultiFactorAuthAge (set only after MFA).
     mfa = deny(Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}})
-    assert evaluate_scp_chain(chain("SCP", [FULL, mfa], [FULL]), probe(METRICS, "eu-west-1")).outcome == ALLOWED
-    mfa_if = deny(Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})
-    assert evaluate_scp_chain(chain("SCP", [FULL, mfa_if], [FULL]), probe(METRICS, "eu-west-1")).outcome == DENIED
+    assert evaluate_scp_chain(chain("SCP", [FULL, mfa], [FULL]), probe(METRICS, "eu-west-1")).outcome == DENIED
+    mfa_if = deny(Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}})
+    assert evaluate_scp_chain(chain("SCP", [FULL, mfa_if], [FULL]), probe(METRICS, "eu-west-1")).outcome == ALLOWED
     mfa_null = deny(Condition={"Null": {"aws:MultiFactorAuthPresent": "true"}})
-    assert evaluate_scp_chain(chain("SCP", [FULL, mfa_null], [FULL]), probe(METRICS, "eu-west-1")).outcome == DENIED
+    assert evaluate_scp_chain(chain("SCP", [FULL, mfa_null], [FULL]), probe(METRICS, "eu-west-1")).outcome == ALLOWED
+    age = deny(Condition={"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "3600"}})
+    assert evaluate_scp_chain(chain("SCP", [FULL, age], [FULL]), probe(METRICS, "eu-west-1")).outcome == DENIED
 
 
 def test_unparsed_policy_is_never_read_as_allowed() -> None:

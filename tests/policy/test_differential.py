@@ -57,38 +57,55 @@ def org_path(account: Account) -> str:
     return "/".join((ORG, *account.chain[:-1])) + "/"
 
 
+# Datadog's two requests as README.md's "Policy semantics" table classifies them, written out here apart
+# from auditor/policy/request_keys.py (tests/policy/test_request_keys.py checks the table against it key
+# by key): a key listed nowhere is unknown.
+REQUEST_WIDE = {
+    "known": {"aws:securetransport": ["true"], "aws:viaawsservice": ["false"], "aws:principalisawsservice": ["false"],
+              "aws:multifactorauthpresent": ["false"]},
+    "absent": {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:calledviaawsmcp", "aws:sourceaccount",
+               "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:referer", "aws:principalservicename",
+               "aws:principalservicenameslist", "aws:assumedroot", "aws:chatbotsourcearn", "aws:multifactorauthage",
+               "aws:username", "aws:sourceidentity", "aws:requesttag/", "aws:tagkeys"},
+    "present_unknown": {"aws:currenttime", "aws:epochtime", "aws:useragent", "aws:userid", "aws:tokenissuetime"},
+    "maybe": {"aws:viaawsmcpservice": ["false"], "aws:ismcpserviceaction": ["false"]},
+}
+
+
+def org_keys(prefix: str, account: Account) -> dict[str, list[str]]:
+    return {f"aws:{prefix}account": [account.id], f"aws:{prefix}orgid": [ORG],
+            f"aws:{prefix}orgpaths": [org_path(account)]}
+
+
 def reference_probe(account: Account, facts: dict[str, Any], arn: str) -> dict[str, Any]:
-    known = {"aws:requestedregion": [facts["region"]], "aws:principalarn": [arn],
-             "aws:principalaccount": [account.id], "aws:principalorgid": [ORG],
-             "aws:principalorgpaths": [org_path(account)], "aws:principaltype": ["AssumedRole"],
-             "aws:principalisawsservice": ["false"], "aws:viaawsservice": ["false"], "aws:securetransport": ["true"]}
+    known = {**REQUEST_WIDE["known"], "aws:requestedregion": [facts["region"]], "aws:principalarn": [arn],
+             **org_keys("principal", account), **org_keys("resource", account),
+             "aws:principaltype": ["AssumedRole"]}
     known.update({f"aws:principaltag/{k.lower()}": [v] for k, v in facts["tags"]})
     if facts["action"].lower().startswith("ec2:"):
         known["ec2:region"] = [facts["region"]]
+    absent = {k for k in REQUEST_WIDE["absent"] if not k.endswith("/")} | {
+        "aws:federatedprovider", "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4",
+        "ec2:sourceinstancearn", "ec2:roledelivery"}
     return {"action": facts["action"], "region": facts["region"], "account": account.id, "partition": "aws",
-            "resource": "*", "principal_account": account.id, "known": known,
-            "absent": {"aws:principalservicename", "aws:principalservicenameslist", "aws:multifactorauthpresent",
-                       "aws:multifactorauthage", "aws:username", "aws:federatedprovider", "aws:tagkeys",
-                       "aws:ec2instancesourcevpc", "aws:ec2instancesourceprivateipv4"},
-            "absent_prefixes": ["aws:principaltag/", "aws:requesttag/"],
-            "present_unknown": {"aws:userid", "aws:sourceip", "aws:useragent", "aws:currenttime", "aws:epochtime",
-                                "aws:tokenissuetime"}}
+            "resource": "*", "principal_account": account.id, "known": known, "absent": absent,
+            "absent_prefixes": ["aws:principaltag/", "aws:requesttag/", "aws:resourcetag/"],
+            "present_unknown": set(REQUEST_WIDE["present_unknown"]), "maybe": dict(REQUEST_WIDE["maybe"])}
 
 
 def reference_assume(account: Account, facts: dict[str, Any], arn: str) -> dict[str, Any]:
-    known = {"aws:requestedregion": [facts["region"]], "aws:principalisawsservice": ["false"],
-             "aws:viaawsservice": ["false"], "aws:securetransport": ["true"], "aws:resourceaccount": [account.id],
-             "aws:resourceorgid": [ORG], "aws:resourceorgpaths": [org_path(account)],
+    known = {**REQUEST_WIDE["known"], "aws:requestedregion": [facts["region"]], **org_keys("resource", account),
              "aws:principalaccount": [DATADOG]}
     known.update({f"aws:resourcetag/{k.lower()}": [v] for k, v in facts["tags"]})
+    absent = {k for k in REQUEST_WIDE["absent"] if not k.endswith("/")} | {
+        "aws:principalorgid", "aws:principalorgpaths", "sts:transitivetagkeys", "sts:sourceidentity",
+        "sts:requestcontext", "sts:requestcontextproviders"}
     return {"action": "sts:AssumeRole", "region": facts["region"], "account": account.id, "partition": "aws",
-            "resource": arn, "principal_account": DATADOG, "known": known,
-            "absent": {"aws:principalorgid", "aws:principalorgpaths", "aws:principalservicename",
-                       "aws:principalservicenameslist", "aws:multifactorauthpresent", "aws:multifactorauthage"},
-            "absent_prefixes": ["aws:resourcetag/"],
-            "present_unknown": {"sts:externalid", "sts:rolesessionname", "aws:principalarn", "aws:principaltype",
-                                "aws:userid", "aws:sourceip", "aws:useragent", "aws:currenttime", "aws:epochtime",
-                                "aws:tokenissuetime"}}
+            "resource": arn, "principal_account": DATADOG, "known": known, "absent": absent,
+            "absent_prefixes": ["aws:resourcetag/", "aws:requesttag/"],
+            "present_unknown": REQUEST_WIDE["present_unknown"] | {"sts:externalid", "sts:rolesessionname",
+                                                                   "aws:principalarn", "aws:principaltype"},
+            "maybe": dict(REQUEST_WIDE["maybe"])}
 
 
 def exempt(account: Account, facts: dict[str, Any]) -> bool:

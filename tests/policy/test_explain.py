@@ -21,11 +21,13 @@ from .builders import (
     ROLE,
     ROOT,
     account,
+    doc,
     full_access_everywhere,
     inventory,
     policy,
     real,
     snapshot,
+    stmt,
 )
 
 
@@ -111,3 +113,34 @@ def test_command_reports_bad_input_in_one_line(tmp_path: Path, capsys) -> None:
     assert "444455556666 is not in the run's inventory" in capsys.readouterr().err
     assert run_command(["--run", str(run_dir), "--account", ACCT, "--region", "Europe"]) == 2
     assert "--region 'Europe'" in capsys.readouterr().err
+
+
+def test_explain_names_each_key_the_policies_read_with_its_class_and_why() -> None:
+    text = explain("eu-west-1", actions=("cloudwatch:GetMetricData",))
+    metrics = section(text, "cloudwatch:GetMetricData")
+    assert "Request keys the policies read" in metrics
+    assert ("aws:RequestedRegion: present, 'eu-west-1' - always in the request: the region the call is sent to"
+            in metrics)
+    assert "aws:PrincipalARN: present, 'arn:aws:iam::111122223333:role/DatadogIntegrationRole'" in metrics
+    rcp = section(text, "sts:AssumeRole by Datadog's account")
+    assert "aws:PrincipalOrgID: absent - set only if the principal's account is a member of an organization" in rcp
+    assert ("aws:ResourceTag/dp:exclude:identity: absent - sent for each tag on the role; a tag the role does not have "
+            "is absent") in rcp
+    assert "aws:PrincipalIsAWSService: present, 'false' - in every signed request" in rcp
+
+
+def test_explain_says_why_a_key_is_unknown_or_absent_or_unseen() -> None:
+    accts = [account(ACCT)]
+    scp = doc(stmt("Deny", "*", Condition={
+        "StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-1", "aws:SourceAccount": "1", "aws:userid": "x"},
+        "Bool": {"aws:ViaAWSMCPService": "true"}, "StringEquals": {"s3:prefix": "${aws:CalledVia}"}}))
+    inv = inventory(accts, [full_access_everywhere(accts), policy("p-keys", SCP, scp, [OU_PROD])], types=(SCP,))
+    text = explain_region(inv, {ACCT: snapshot(ACCT)}, account_id=ACCT, region="eu-west-1",
+                          actions=("tag:GetResources",), site="datadoghq.com", role_name=ROLE)
+    tags = section(text, "tag:GetResources")
+    assert "aws:SourceVpc: unknown - set only when the request comes through a VPC endpoint" in tags
+    assert "aws:SourceAccount: absent - set only when an AWS service principal calls" in tags
+    assert "aws:userid: present, value unknown - always in the request" in tags
+    assert "aws:ViaAWSMCPService: unknown (absent, or 'false') - documented for calls made through" in tags
+    assert "aws:calledvia: absent - set only when a service calls another" in tags  # read as a policy variable
+    assert "s3:prefix: unknown - not in the auditor's table of Datadog's requests" in tags
