@@ -12,8 +12,9 @@ from auditor.datadog.result_names import METRICS
 from auditor.model import AuditResult, Severity, Status
 from auditor.report.datadog_results import MAX_TEXT, MAX_TITLE, build_results, series_per_run
 from auditor.report.history import compare_findings
-from tests.report.factory import ERROR_ID, HOSTILE_ID, OK_ID, SKIPPED_ID, finding
-from tests.report.factory import make_result as _factory_result
+
+from .factory import ERROR_ID, HOSTILE_ID, OK_ID, SKIPPED_ID, finding
+from .factory import make_result as _factory_result
 
 ORG_TAG = "aws_org_id:o-abc123def4"
 TAGS = ("env:prod", "team:cloud-sec")
