@@ -113,6 +113,7 @@ class FakeDatadogIntake:
     series_delay: float = 0.0
     events_delay: float = 0.0
     api_keys: list[str] = field(default_factory=list)  # the DD-API-KEY header of every request
+    api_key: str = API_KEY  # the key it accepts
 
     def install(self) -> None:
         self.server.expect_request(SERIES_PATH, method="POST").respond_with_handler(self._series)
@@ -127,7 +128,7 @@ class FakeDatadogIntake:
 
     def _received(self, request: Request, into: list[dict[str, Any]]) -> Response | None:
         self.api_keys.append(request.headers.get("DD-API-KEY", ""))
-        if request.headers.get("DD-API-KEY") != API_KEY:
+        if request.headers.get("DD-API-KEY") != self.api_key:
             return _json({"errors": ["Forbidden"]}, 403)
         into.append(json.loads(_body(request)))
         return None
