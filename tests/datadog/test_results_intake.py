@@ -61,8 +61,9 @@ def test_a_500_from_the_series_endpoint_is_retried_then_reported_with_its_status
 
 def test_a_slow_series_endpoint_times_out_and_is_reported_as_no_answer(intake: FakeDatadogIntake) -> None:
     intake.series_delay = 0.6
-    with _sender(intake, timeout=(1.0, 0.2), max_retries=0) as sender:
+    with _sender(intake, timeout=(1.0, 0.2), max_retries=1) as sender:
         outcome = sender.send(PAYLOAD, NOW)
+    assert len(intake.series) == 2  # a timeout is retried by the client too
     assert not outcome.metrics.sent and outcome.metrics.status is None
     assert outcome.metrics.error == f"Datadog POST /api/v2/series at {intake.url()}: no answer (ReadTimeoutError)"
     assert outcome.event.sent
