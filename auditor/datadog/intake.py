@@ -110,6 +110,9 @@ class ResultsSender:
             backoff_max=BACKOFF_MAX,
             raise_on_status=False,
             redirect=False,
+            # urllib3's own default leaves POST out, so a read timeout would not be retried; the
+            # client retries POST on 5xx anyway, and a gauge sent twice is the same point.
+            allowed_methods=ClientRetry.DEFAULT_ALLOWED_METHODS,
         )
         self._client = ApiClient(conf)
         self._metrics = MetricsApi(self._client)
