@@ -12,6 +12,8 @@ from auditor.datadog.result_names import METRICS
 from auditor.model import AuditResult, Severity, Status
 from auditor.report.datadog_results import MAX_TEXT, MAX_TITLE, build_results, series_per_run
 from auditor.report.history import compare_findings
+from auditor.report.load import load_result
+from auditor.report.writer import write_run
 
 from .factory import ERROR_ID, HOSTILE_ID, OK_ID, SKIPPED_ID, finding
 from .factory import make_result as _factory_result
@@ -159,3 +161,12 @@ def test_a_failing_finding_of_an_unknown_check_is_counted_under_other() -> None:
     failing = _values(_build(make_result(findings=(odd,))), "datadog_org_auditor.findings.failing")
     assert failing[("check:other", "severity:low")] == 1
     assert Gauge  # the payload's type is the sender's
+
+
+def test_a_run_folder_read_back_gives_the_same_payload_as_the_live_result(tmp_path) -> None:
+    fixed = finding(OK_ID, "trust_external_id_mismatch", name="payments-prod")
+    live = _compared(make_result(), (fixed,))
+    run_dir = write_run(live, tmp_path)
+    again = load_result(run_dir)
+    assert _build(again) == _build(live)
+    assert "Resolved:" in _build(again).event.text and "compared with run 20250228T020000Z" in _build(again).event.text
