@@ -101,6 +101,8 @@ class ResultsSender:
         self.url = url.rstrip("/")
         self._secret = api_key
         conf = Configuration(host=self.url, api_key={"apiKeyAuth": api_key})
+        # Configuration() also picks DD_APP_KEY up from the environment, but both endpoints
+        # authenticate with the API key alone, so the client does not send it (a test holds this).
         conf.request_timeout = timeout or TIMEOUT
         # The client's own retry class, told to hand back the last error response (raise_on_status
         # False) so the warning can name its HTTP status instead of urllib3's "too many 500 errors".

@@ -114,6 +114,7 @@ class FakeDatadogIntake:
     events_delay: float = 0.0
     api_keys: list[str] = field(default_factory=list)  # the DD-API-KEY header of every request
     api_key: str = API_KEY  # the key it accepts
+    application_keys: list[str] = field(default_factory=list)  # DD-APPLICATION-KEY headers that arrived
 
     def install(self) -> None:
         self.server.expect_request(SERIES_PATH, method="POST").respond_with_handler(self._series)
@@ -128,6 +129,8 @@ class FakeDatadogIntake:
 
     def _received(self, request: Request, into: list[dict[str, Any]]) -> Response | None:
         self.api_keys.append(request.headers.get("DD-API-KEY", ""))
+        if "DD-APPLICATION-KEY" in request.headers:
+            self.application_keys.append(request.headers["DD-APPLICATION-KEY"])
         if request.headers.get("DD-API-KEY") != self.api_key:
             return _json({"errors": ["Forbidden"]}, 403)
         into.append(json.loads(_body(request)))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from auditor.datadog.intake import Gauge, ResultEvent, ResultPayload, ResultsSender
-from auditor.testing.datadog_double import API_KEY, FakeDatadogIntake, threaded_server
+from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadogIntake, threaded_server
 
 PAYLOAD = ResultPayload(
     series=(
@@ -84,3 +84,12 @@ def test_nothing_listening_is_reported_as_no_answer() -> None:
         outcome = sender.send(PAYLOAD, NOW)
     assert not outcome.sent
     assert outcome.metrics.error.startswith("Datadog POST /api/v2/series at http://127.0.0.1:9: no answer (")
+
+
+def test_the_application_key_is_not_sent_even_when_set_in_the_environment(
+    intake: FakeDatadogIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+    with _sender(intake) as sender:
+        assert sender.send(PAYLOAD, NOW).sent
+    assert intake.application_keys == [] and intake.api_keys == [API_KEY, API_KEY]
