@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from auditor import __version__
-from auditor.commands import datadog_sync, demo, explain, render, run
+from auditor.commands import datadog_send, datadog_sync, demo, explain, render, run
 
-COMMANDS = (run, demo, explain, render, datadog_sync)
+COMMANDS = (run, demo, explain, render, datadog_sync, datadog_send)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from auditor.datadog.result_names import OWN_TAG_KEYS
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -69,6 +70,9 @@ class DatadogConfig:
     show_external_ids: bool = False
     report_unmonitored_accounts: bool = True
     sync_max_run_age_hours: float = 24.0
+    # Send each run's results (metrics and one event) to Datadog after the run folder is written.
+    send_results: bool = False
+    result_tags: tuple[str, ...] = ()  # extra tags on every series and the event, e.g. "env:prod"
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,7 @@ def _check_values(cfg: Config) -> None:
         raise bad("[datadog] api_url", d.api_url, "expected an http(s):// URL")
     if d.sync_max_run_age_hours <= 0:
         raise bad("[datadog] sync_max_run_age_hours", d.sync_max_run_age_hours, "must be > 0")
+    _check_result_tags(d.result_tags, bad)
     for item in r.audited:
         if not REGION.match(item):
             raise bad("[regions] audited", item, "expected region names like 'eu-west-1'")
@@ -297,6 +302,23 @@ def _check_values(cfg: Config) -> None:
         raise bad("[logging] max_bytes", log.max_bytes, "at least 1024")
     if log.backup_count < 0:
         raise bad("[logging] backup_count", log.backup_count, "0 or more")
+
+
+# Datadog's tag rules: starts with a letter, at most 200 characters of letters, digits, _ - : . /
+DATADOG_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-:./]{0,199}$")
+
+
+def _check_result_tags(tags: tuple[str, ...], bad: typing.Callable[[str, Any, str], ConfigError]) -> None:
+    where = "[datadog] result_tags"
+    for tag in tags:
+        if not DATADOG_TAG.match(tag):
+            raise bad(where, tag, "a Datadog tag like 'env:prod' (starts with a letter; at most 200 "
+                      "letters, digits and _ - : . /)")
+        key = tag.split(":", 1)[0].lower()
+        if key in OWN_TAG_KEYS:
+            raise bad(where, tag, f"the auditor sets '{key}' itself (its own keys: {', '.join(OWN_TAG_KEYS)})")
+    if len(set(tags)) != len(tags):
+        raise bad(where, list(tags), "tags must not repeat")
 
 
 def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, Any]:

@@ -58,9 +58,7 @@ class AccountPlan:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `datadog sync-regions` to the CLI; the chosen command is in `args.handler(args) -> int`."""
-    datadog = subparsers.add_parser("datadog", help="work with Datadog's AWS integration")
-    datadog.set_defaults(handler=lambda _args: _usage(datadog))
-    sub = datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
+    sub = datadog_commands(subparsers)
     sync = sub.add_parser(
         "sync-regions",
         help="set Datadog's region lists from a run's exclusions (dry run unless --apply)",
@@ -76,6 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.add_argument("--allow-widen", action="store_true",
                       help="also add allowed regions that Datadog does not currently include")
     sync.set_defaults(handler=run_sync_regions)
+
+
+def datadog_commands(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """The `datadog` command group's own subcommands, made on first use: other command modules
+    (datadog_send) add theirs to the same group."""
+    datadog = subparsers.choices.get("datadog")
+    if datadog is None:
+        datadog = subparsers.add_parser("datadog", help="work with Datadog's AWS integration")
+        datadog.set_defaults(handler=lambda _args: _usage(datadog))
+        datadog.commands = datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
+    return datadog.commands  # type: ignore[no-any-return]
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -103,11 +112,8 @@ def run_sync_regions(
         accounts = _select_accounts(wanted, args.account)
         age = now - finished
         limit = timedelta(hours=cfg.sync_max_run_age_hours)
-        if args.apply and age > limit:
-            raise SyncInputError(
-                f"{run_dir}: run finished {_hours(age)} ago, older than [datadog] sync_max_run_age_hours = "
-                f"{cfg.sync_max_run_age_hours:g}; run the audit again before applying"
-            )
+        if args.apply:
+            check_run_age(run_dir, cfg, now, advice="run the audit again before applying")
     except (ConfigError, SyncInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         log.error("sync-regions refused: %s", exc)
@@ -257,6 +263,18 @@ def _run_finished_at(run_dir: Path) -> datetime:
     except ValueError:
         raise SyncInputError(f"{path}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
     return finished if finished.tzinfo else finished.replace(tzinfo=UTC)
+
+
+def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: str) -> timedelta:
+    """The run's age (now - run.json's finished_at); SyncInputError, ending with `advice`, when it is
+    older than [datadog] sync_max_run_age_hours. The one age rule for everything sent from a run folder."""
+    age = now - _run_finished_at(run_dir)
+    if age > timedelta(hours=cfg.sync_max_run_age_hours):
+        raise SyncInputError(
+            f"{run_dir}: run finished {_hours(age)} ago, older than [datadog] sync_max_run_age_hours = "
+            f"{cfg.sync_max_run_age_hours:g}; {advice}"
+        )
+    return age
 
 
 def _run_exclusions(run_dir: Path) -> list[RunExclusion]:

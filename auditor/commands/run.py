@@ -17,6 +17,7 @@ from types import FrameType
 import boto3
 
 from auditor.aws.gateway import AwsGateway
+from auditor.commands.datadog_send import RECORD_KEY, initial_record, send_after_run
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
 from auditor.fanout import Interrupted, stop_signal_name
@@ -155,7 +156,8 @@ def _run_locked(
         result = apply_history(result, output_dir)
         code = exit_code_for(result, cfg) if result.run.complete else EXIT_INCOMPLETE
         try:
-            run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids)
+            run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids,
+                                extra={RECORD_KEY: initial_record(cfg)})
         except OSError as exc:
             log.error("could not write the run folder under %s: %s", output_dir, exc)
             return EXIT_INCOMPLETE, None
@@ -165,6 +167,8 @@ def _run_locked(
         apply_retention(output_dir, cfg.output.keep_runs, run_dir)
     else:
         log.error("run incomplete (%s); the run folder holds what finished: %s", result.run.incomplete_reason, run_dir)
+    if cfg.datadog.send_results:  # after the folder is written; never changes `code`
+        send_after_run(cfg, result, run_dir, env)
     _print_summary(result, run_dir, log_path, quiet)
     return code, run_dir
 

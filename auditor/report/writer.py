@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,17 @@ def run_summary(result: AuditResult, *, exit_code: int | None = None) -> dict[st
 
 
 def write_run(
-    result: AuditResult, output_dir: Path, *, exit_code: int | None = None, show_external_ids: bool = False
+    result: AuditResult,
+    output_dir: Path,
+    *,
+    exit_code: int | None = None,
+    show_external_ids: bool = False,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
+    """The run folder; `extra` adds keys to run.json (what the command knows: the Datadog send state)."""
     run_dir = make_run_dir(output_dir)
     write_result_files(result, run_dir, show_external_ids=show_external_ids)
-    write_json(run_dir / "run.json", run_summary(result, exit_code=exit_code))
+    write_json(run_dir / "run.json", {**run_summary(result, exit_code=exit_code), **(extra or {})})
     return run_dir
 
 

@@ -1,10 +1,15 @@
-"""A local double of Datadog's AWS integration API v2 (never the real API), for the tests."""
+"""A local double of Datadog's AWS integration API v2 and results intake (never the real API), for the tests."""
 
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import re
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,3 +90,95 @@ class FakeDatadog:
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+# --- results intake: metric series (v2) and events (v1) ------------------------------------------
+
+SERIES_PATH = "/api/v2/series"
+EVENTS_PATH = "/api/v1/events"
+
+
+@dataclass
+class FakeDatadogIntake:
+    """Speaks `POST /api/v2/series` and `POST /api/v1/events` the way Datadog answers them (202), and
+    records every request body that arrives (also those it then fails). `*_status` forces an error
+    answer; `*_delay` makes the answer that many seconds late (a client with a shorter read timeout
+    times out). Only the API key is checked: the intake endpoints take no application key."""
+
+    server: HTTPServer
+    series: list[dict[str, Any]] = field(default_factory=list)  # every series request body, in order
+    events: list[dict[str, Any]] = field(default_factory=list)
+    series_status: int = 0
+    events_status: int = 0
+    series_delay: float = 0.0
+    events_delay: float = 0.0
+    api_keys: list[str] = field(default_factory=list)  # the DD-API-KEY header of every request
+    api_key: str = API_KEY  # the key it accepts
+    application_keys: list[str] = field(default_factory=list)  # DD-APPLICATION-KEY headers that arrived
+
+    def install(self) -> None:
+        self.server.expect_request(SERIES_PATH, method="POST").respond_with_handler(self._series)
+        self.server.expect_request(EVENTS_PATH, method="POST").respond_with_handler(self._event)
+
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def sent_series(self) -> list[dict[str, Any]]:
+        """Every series of every request, in arrival order."""
+        return [s for body in self.series for s in body.get("series", [])]
+
+    def _received(self, request: Request, into: list[dict[str, Any]]) -> Response | None:
+        self.api_keys.append(request.headers.get("DD-API-KEY", ""))
+        if "DD-APPLICATION-KEY" in request.headers:
+            self.application_keys.append(request.headers["DD-APPLICATION-KEY"])
+        if request.headers.get("DD-API-KEY") != self.api_key:
+            return _json({"errors": ["Forbidden"]}, 403)
+        into.append(json.loads(_body(request)))
+        return None
+
+    def _series(self, request: Request) -> Response:
+        refused = self._received(request, self.series)
+        time.sleep(self.series_delay)
+        if refused:
+            return refused
+        if self.series_status:
+            return _json({"errors": ["Internal Server Error"]}, self.series_status)
+        return _json({"errors": []}, 202)
+
+    def _event(self, request: Request) -> Response:
+        refused = self._received(request, self.events)
+        time.sleep(self.events_delay)
+        if refused:
+            return refused
+        if self.events_status:
+            return _json({"errors": ["Internal Server Error"]}, self.events_status)
+        body = self.events[-1]
+        event_id = len(self.events)
+        return _json({"status": "ok", "event": {
+            "id": event_id, "id_str": str(event_id), "title": body.get("title", ""), "text": body.get("text", ""),
+            "date_happened": body.get("date_happened", 0), "tags": body.get("tags", []),
+            "url": f"https://app.datadoghq.com/event/event?id={event_id}",
+        }}, 202)
+
+
+@contextmanager
+def threaded_server() -> Iterator[HTTPServer]:
+    """A started HTTPServer that answers each request in its own thread: a slow answer (`*_delay`)
+    then holds up only the request it belongs to, not the next one."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+def _body(request: Request) -> bytes:
+    data = request.get_data()
+    encoding = request.headers.get("Content-Encoding", "")
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "deflate":
+        return zlib.decompress(data)
+    return data

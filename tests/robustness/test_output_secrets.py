@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import stat
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from moto import mock_aws
 from auditor.commands.run import execute
 from auditor.config import load_config
 from auditor.demo import build_demo_org
+from auditor.testing.datadog_double import FakeDatadogIntake, threaded_server
 from auditor.testing.moto_trust import enforce_role_trust
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzAUDITORSECRET"
@@ -26,7 +29,16 @@ DD_KEYS = {"DD_API_KEY": "ddapikey-0f1e2d3c4b5a69788796a5b4", "DD_APP_KEY": "dda
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def intake() -> Iterator[FakeDatadogIntake]:
+    """The Datadog double the run sends its results to (accepting the run's API key)."""
+    with threaded_server() as server:
+        fake = FakeDatadogIntake(server, api_key=DD_KEYS["DD_API_KEY"])
+        fake.install()
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, intake: FakeDatadogIntake) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("secrets")
     out, inputs = base / "reports", base / "inputs"
     inputs.mkdir()
@@ -49,6 +61,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             f'[organization]\naudit_role_name = "OrganizationAccountAccessRole"\n'
             f'audit_role_external_id = "{AUDIT_EXTERNAL_ID}"\n'
             f'[datadog]\nexpected_values = "csv"\nexpected_values_csv = "{expected_csv}"\n'
+            f'send_results = true\napi_url = "{intake.url()}"\n'
             '[regions]\naudited = ["us-east-1", "eu-west-1", "eu-central-1"]\n'
             '[logging]\nlevel = "DEBUG"\n'
         )
@@ -103,3 +116,13 @@ def test_every_file_and_folder_the_run_writes_is_private(demo_run: dict[str, Any
             continue
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {mode:o}"
+
+
+def test_results_reach_datadog_with_the_key_only_in_its_header_and_no_secret_in_what_is_sent(
+    demo_run: dict[str, Any], intake: FakeDatadogIntake
+) -> None:
+    assert json.loads((demo_run["run_dir"] / "run.json").read_text())["datadog_results"]["sent"] is True
+    assert intake.api_keys == [DD_KEYS["DD_API_KEY"]] * 2  # series and event: the key went where it belongs
+    sent = json.dumps([intake.series, intake.events])
+    secrets = {AWS_SECRET, AUDIT_EXTERNAL_ID, *DD_KEYS.values(), *demo_run["issued"], *demo_run["external_ids"]}
+    assert [s[:12] for s in secrets if s in sent] == []
