@@ -20,7 +20,7 @@ def results(tmp_path_factory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "20", "--latency-ms", "1", "--baseline-sample", "2",
-         "--throttle", "organizations=200/20,sts=30/5", "--throttle-sizes", "20", "--evaluation-accounts", "40",
+         "--throttle", "organizations=200/20,sts=5/2", "--throttle-sizes", "20", "--evaluation-accounts", "40",
          "--report-accounts", "0", "--json", str(out)],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
