@@ -16,19 +16,26 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import urllib3
 from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import ApiException, OpenApiException
-from datadog_api_client.v2.api.aws_integration_api import AWSIntegrationApi
-from datadog_api_client.v2.model.aws_account_type import AWSAccountType
-from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
-from datadog_api_client.v2.model.aws_account_update_request_attributes import (
-    AWSAccountUpdateRequestAttributes,
-)
-from datadog_api_client.v2.model.aws_account_update_request_data import AWSAccountUpdateRequestData
-from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
-from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsIncludeOnly
+from datadog_api_client.exceptions import ApiException, ApiValueError, OpenApiException
+
+try:  # a client older than the pin lacks these: say so when the API is used, not at import
+    from datadog_api_client.v2.api.aws_integration_api import AWSIntegrationApi
+    from datadog_api_client.v2.model.aws_account_type import AWSAccountType
+    from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
+    from datadog_api_client.v2.model.aws_account_update_request_attributes import (
+        AWSAccountUpdateRequestAttributes,
+    )
+    from datadog_api_client.v2.model.aws_account_update_request_data import AWSAccountUpdateRequestData
+    from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
+    from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsIncludeOnly
+
+    CLIENT_IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - only with a client older than pyproject's floor
+    CLIENT_IMPORT_ERROR = exc
 
 from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
+from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
 from auditor.datadog.source import keys_from_env, uses_datadog_api
 from auditor.model import ExpectedValues
 
@@ -91,6 +98,8 @@ class DatadogApi:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url.rstrip("/")
+        if CLIENT_IMPORT_ERROR is not None or client_too_old():
+            raise DatadogApiError(client_message(f"Datadog API at {self.url}"))
         self._secrets = (api_key, app_key)
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
@@ -213,6 +222,13 @@ class DatadogApi:
                 wait = self._wait(attempt, {})
                 log.warning("Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
                             endpoint, type(exc).__name__, wait, attempt, self._max_attempts)
+            except ApiValueError as exc:
+                if is_unstable_disabled(exc):
+                    raise DatadogApiError(client_message(f"Datadog API {endpoint}"), endpoint=endpoint) from None
+                raise DatadogApiError(
+                    f"Datadog API {endpoint}: request refused by the client: {self._scrub(str(exc))[:300]}",
+                    endpoint=endpoint,
+                ) from None
             except OpenApiException as exc:  # the response did not fit the API's schema
                 raise DatadogApiError(
                     f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",
