@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
+from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
+from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.model import Exclusion, ExpectedValues
@@ -54,6 +56,7 @@ class AccountPlan:
     added: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # regions --allow-widen would add
     error: str = ""
+    note: str = ""  # why nothing is proposed (no region left)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -183,17 +186,21 @@ def _plan(item: RunExclusion, ev: ExpectedValues | None, allow_widen: bool) -> A
     plan.current = regions_setting(ev)
     if not denied_in_datadog(ev, item.exclusion):
         return plan  # no denied region in Datadog's setting: leave it as it is
-    proposed = proposed_include_only(ev, item.exclusion, allow_widen=allow_widen)
+    proposed = include_only_to_propose(proposed_include_only(ev, item.exclusion, allow_widen=allow_widen))
     widest = proposed_include_only(ev, item.exclusion, allow_widen=True)
     currently = set(ev.regions_include_only)
-    plan.proposed = {"include_only": list(proposed)}
+    kept = set(proposed or ())
     if not ev.regions_include_all:
-        plan.removed = sorted(currently - set(proposed))
-        plan.added = sorted(set(proposed) - currently)
-        plan.withheld = sorted(set(widest) - set(proposed))
+        plan.removed = sorted(currently - kept)
+        plan.added = sorted(kept - currently)
+        plan.withheld = sorted(set(widest) - kept)
     else:
         plan.removed = sorted(set(item.exclusion.exclude))
-    plan.action = "would_update" if proposed else "no_region_left"
+    if proposed is None:  # the one rule (checks/include_only.py): never an empty include_only
+        plan.action, plan.note = NO_REGION_LEFT, NO_REGION_REASON
+        return plan
+    plan.proposed = {"include_only": list(proposed)}
+    plan.action = "would_update"
     return plan
 
 
@@ -224,6 +231,10 @@ def _show(plan: AccountPlan, out: TextIO) -> None:
             print(f"    not added without --allow-widen: {', '.join(plan.withheld)}", file=out)
     elif plan.current is not None:
         print(f"    {_setting(plan.current)}", file=out)
+        if plan.removed and plan.action == NO_REGION_LEFT:
+            print(f"    denied: {', '.join(plan.removed)}", file=out)
+    if plan.note:
+        print(f"    {plan.note}", file=out)
     if plan.error:
         print(f"    {plan.error}", file=out)
 

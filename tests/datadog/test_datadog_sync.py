@@ -187,3 +187,15 @@ def test_no_keys_in_logs_outputs_or_records(datadog, run_dir, config_file, caplo
     assert "sync-regions" in caplog.text
     for text in texts:
         assert API_KEY not in text and APP_KEY not in text and "rotated" not in text
+
+
+def test_no_region_left_is_never_sent_as_an_empty_list(datadog, run_dir, config_file):
+    datadog.accounts.append(dd_account("cfg-qa", QA, "DatadogIntegrationRole", "e4",
+                                       regions={"include_only": ["ap-south-1"]}))
+    code, out = _sync(run_dir, config_file, "--apply", "--account", QA)
+    assert code == 0 and datadog.patches == []
+    assert f"{QA} (qa): no region left\n    include_only: ap-south-1\n    denied: ap-south-1\n" in out
+    assert "an empty include_only is never proposed" in out
+    [plan] = _record(run_dir)["accounts"]
+    assert plan["action"] == "no_region_left" and plan["proposed"] is None
+    assert "Remove the account from Datadog's AWS integration" in plan["note"]
