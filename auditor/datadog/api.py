@@ -83,7 +83,8 @@ def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:
 
 
 class DatadogApi:
-    """The two calls the auditor makes: list AWS account configs, set an account's regions."""
+    """The AWS integration calls the auditor makes: list the account configs, read one back, set an
+    account's regions."""
 
     def __init__(
         self,
@@ -154,6 +155,15 @@ class DatadogApi:
             page = self._call(endpoint, lambda p=path, q=query: self._get_page(p, q))
             items.extend(page.get("data") or [])
         return [_expected_values(item, endpoint) for item in items]
+
+    def get_account(self, config_id: str) -> ExpectedValues:
+        """One AWS account config as Datadog stores it (`GET .../accounts/{config_id}`): the read-back."""
+        endpoint = f"GET {ACCOUNTS_PATH}/{config_id}"
+        page = self._call(endpoint, lambda: self._api.get_aws_account(config_id).to_dict())
+        item = page.get("data")
+        if not isinstance(item, Mapping):
+            raise DatadogApiError(f"Datadog API {endpoint}: the answer holds no account config", endpoint=endpoint)
+        return _expected_values(item, endpoint)
 
     def update_regions(self, config_id: str, aws_account_id: str, include_only: Sequence[str]) -> None:
         """PATCH the account config so Datadog collects only from `include_only`."""
