@@ -1,7 +1,8 @@
 """`auditor datadog sync-regions`: push a run's region exclusions back into Datadog.
 
 Dry run by default: shows, per account, Datadog's current region setting and the proposed one.
-With --apply it PATCHes the changed accounts one at a time. Only accounts whose Datadog setting
+With --apply it PATCHes the changed accounts one at a time and reads each back (GET by config id):
+a region Datadog did not keep fails the command. Only accounts whose Datadog setting
 includes a region the organization denies are touched, regions are never added unless
 --allow-widen, and a run older than [datadog] sync_max_run_age_hours is refused for --apply.
 """
