@@ -11,6 +11,8 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 
 from auditor.checks.catalogue import CheckSpec, finding, register
+from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
+from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.model import Account, Exclusion, ExpectedValues, Finding, Inventory, Severity, Status
 
 NOT_IN_ORG = "datadog_account_not_in_org"
@@ -156,12 +158,10 @@ def _regions_include_denied(account: Account, ev: ExpectedValues, exclusion: Exc
     denied = denied_in_datadog(ev, exclusion)
     if not denied:
         return None
-    proposed = proposed_include_only(ev, exclusion)
+    proposed = include_only_to_propose(proposed_include_only(ev, exclusion))
     current = "all regions" if ev.regions_include_all else ", ".join(ev.regions_include_only)
-    fix = (
-        f"Corrected include_only: {', '.join(proposed)}."
-        if proposed
-        else "Every region Datadog collects from is denied: there is no region left to include."
+    fix = f"Corrected include_only: {', '.join(proposed)}." if proposed else (
+        f"There is no region left to include: {NO_REGION_REASON}."
     )
     return finding(
         REGIONS_INCLUDE_DENIED, account, Status.FAIL,
@@ -169,7 +169,7 @@ def _regions_include_denied(account: Account, ev: ExpectedValues, exclusion: Exc
         evidence=json.dumps({
             "current": regions_setting(ev),
             "denied": list(denied),
-            "proposed": {"include_only": list(proposed)},
+            "proposed": {"include_only": list(proposed)} if proposed else NO_REGION_LEFT,
         }),
     )
 

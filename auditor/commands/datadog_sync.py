@@ -1,7 +1,8 @@
 """`auditor datadog sync-regions`: push a run's region exclusions back into Datadog.
 
 Dry run by default: shows, per account, Datadog's current region setting and the proposed one.
-With --apply it PATCHes the changed accounts one at a time. Only accounts whose Datadog setting
+With --apply it PATCHes the changed accounts one at a time and reads each back (GET by config id):
+a region Datadog did not keep fails the command. Only accounts whose Datadog setting
 includes a region the organization denies are touched, regions are never added unless
 --allow-widen, and a run older than [datadog] sync_max_run_age_hours is refused for --apply.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
+from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
+from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.model import Exclusion, ExpectedValues
@@ -28,7 +31,11 @@ from auditor.report.files import write_json
 log = logging.getLogger("auditor.datadog")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ACTIONS = ("updated", "failed", "would_update", "no_region_left", "not_in_datadog", "unchanged")
+# updated: sent and read back as sent; not_kept: Datadog stored something else; unverified: the
+# PATCH was accepted but the read-back failed. The last three and failed make the command exit 1.
+ACTIONS = ("updated", "not_kept", "unverified", "failed", "would_update", "no_region_left", "not_in_datadog",
+           "unchanged")
+FAILING = frozenset({"failed", "not_kept", "unverified"})
 
 
 class SyncInputError(ValueError):
@@ -54,6 +61,11 @@ class AccountPlan:
     added: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # regions --allow-widen would add
     error: str = ""
+    note: str = ""  # why nothing is proposed (no region left)
+    # After --apply: what Datadog stored (read back by id), and how it differs from what was sent.
+    stored: dict[str, Any] | None = None
+    not_kept: list[str] = field(default_factory=list)  # sent, but not in what Datadog stored
+    added_by_datadog: list[str] = field(default_factory=list)  # stored, but not sent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -166,7 +178,7 @@ def _sync(
     except OSError as exc:
         print(f"error: {run_dir}: cannot write the sync record: {exc.strerror}", file=sys.stderr)
         return EXIT_FAILED
-    failed = [p.account_id for p in plans if p.action == "failed"]
+    failed = [p.account_id for p in plans if p.action in FAILING]
     counts = {a: sum(p.action == a for p in plans) for a in ACTIONS}
     summary = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n) or "no accounts"
     print(f"{mode}: {summary}; record: {path}", file=out)
@@ -183,17 +195,21 @@ def _plan(item: RunExclusion, ev: ExpectedValues | None, allow_widen: bool) -> A
     plan.current = regions_setting(ev)
     if not denied_in_datadog(ev, item.exclusion):
         return plan  # no denied region in Datadog's setting: leave it as it is
-    proposed = proposed_include_only(ev, item.exclusion, allow_widen=allow_widen)
+    proposed = include_only_to_propose(proposed_include_only(ev, item.exclusion, allow_widen=allow_widen))
     widest = proposed_include_only(ev, item.exclusion, allow_widen=True)
     currently = set(ev.regions_include_only)
-    plan.proposed = {"include_only": list(proposed)}
+    kept = set(proposed or ())
     if not ev.regions_include_all:
-        plan.removed = sorted(currently - set(proposed))
-        plan.added = sorted(set(proposed) - currently)
-        plan.withheld = sorted(set(widest) - set(proposed))
+        plan.removed = sorted(currently - kept)
+        plan.added = sorted(kept - currently)
+        plan.withheld = sorted(set(widest) - kept)
     else:
         plan.removed = sorted(set(item.exclusion.exclude))
-    plan.action = "would_update" if proposed else "no_region_left"
+    if proposed is None:  # the one rule (checks/include_only.py): never an empty include_only
+        plan.action, plan.note = NO_REGION_LEFT, NO_REGION_REASON
+        return plan
+    plan.proposed = {"include_only": list(proposed)}
+    plan.action = "would_update"
     return plan
 
 
@@ -205,9 +221,44 @@ def _apply(api: DatadogApi, plan: AccountPlan) -> None:
         plan.action, plan.error = "failed", str(exc)
         log.error("sync-regions: account %s: PATCH failed: %s", plan.account_id, exc)
         return
+    _read_back(api, plan, regions)
+
+
+def _read_back(api: DatadogApi, plan: AccountPlan, sent: Sequence[str]) -> None:
+    """Datadog answers 200 and silently drops a region it does not support (a newly launched AWS
+    region): only reading the config back shows what it will really collect from."""
+    try:
+        stored = api.get_account(plan.datadog_config_id)
+    except DatadogApiError as exc:
+        plan.action = "unverified"
+        plan.error = f"the PATCH was accepted, but what Datadog stored could not be read back: {exc}"
+        log.error("sync-regions: account %s: %s", plan.account_id, plan.error)
+        return
+    plan.stored = regions_setting(stored)
+    kept = set(stored.regions_include_only)
+    if stored.regions_include_all:
+        plan.not_kept, plan.added_by_datadog = [], ["(all regions)"]
+    else:
+        plan.not_kept, plan.added_by_datadog = sorted(set(sent) - kept), sorted(kept - set(sent))
+    if plan.not_kept or plan.added_by_datadog:
+        plan.action = "not_kept"
+        plan.error = _not_kept_message(plan)
+        log.error("sync-regions: %s", plan.error)
+        return
     plan.action = "updated"
-    log.info("sync-regions: account %s (Datadog config %s): regions set to include_only %s",
-             plan.account_id, plan.datadog_config_id, ", ".join(regions))
+    log.info("sync-regions: account %s (Datadog config %s): regions set to include_only %s, read back",
+             plan.account_id, plan.datadog_config_id, ", ".join(sent))
+
+
+def _not_kept_message(plan: AccountPlan) -> str:
+    parts = []
+    if plan.not_kept:
+        parts.append(f"did not keep {', '.join(plan.not_kept)} (a region Datadog does not support yet "
+                     "is dropped silently: the account stays unmonitored there)")
+    if plan.added_by_datadog:
+        parts.append(f"holds {', '.join(plan.added_by_datadog)} that was not sent")
+    return (f"account {plan.account_id} (Datadog config {plan.datadog_config_id}): Datadog stored "
+            f"{_setting(plan.stored or {})}; it " + " and ".join(parts))
 
 
 def _show(plan: AccountPlan, out: TextIO) -> None:
@@ -224,6 +275,12 @@ def _show(plan: AccountPlan, out: TextIO) -> None:
             print(f"    not added without --allow-widen: {', '.join(plan.withheld)}", file=out)
     elif plan.current is not None:
         print(f"    {_setting(plan.current)}", file=out)
+        if plan.removed and plan.action == NO_REGION_LEFT:
+            print(f"    denied: {', '.join(plan.removed)}", file=out)
+    if plan.note:
+        print(f"    {plan.note}", file=out)
+    if plan.stored is not None and plan.action != "updated":
+        print(f"    Datadog stored: {_setting(plan.stored)}", file=out)
     if plan.error:
         print(f"    {plan.error}", file=out)
 

@@ -16,19 +16,26 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import urllib3
 from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import ApiException, OpenApiException
-from datadog_api_client.v2.api.aws_integration_api import AWSIntegrationApi
-from datadog_api_client.v2.model.aws_account_type import AWSAccountType
-from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
-from datadog_api_client.v2.model.aws_account_update_request_attributes import (
-    AWSAccountUpdateRequestAttributes,
-)
-from datadog_api_client.v2.model.aws_account_update_request_data import AWSAccountUpdateRequestData
-from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
-from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsIncludeOnly
+from datadog_api_client.exceptions import ApiException, ApiValueError, OpenApiException
+
+try:  # a client older than the pin lacks these: say so when the API is used, not at import
+    from datadog_api_client.v2.api.aws_integration_api import AWSIntegrationApi
+    from datadog_api_client.v2.model.aws_account_type import AWSAccountType
+    from datadog_api_client.v2.model.aws_account_update_request import AWSAccountUpdateRequest
+    from datadog_api_client.v2.model.aws_account_update_request_attributes import (
+        AWSAccountUpdateRequestAttributes,
+    )
+    from datadog_api_client.v2.model.aws_account_update_request_data import AWSAccountUpdateRequestData
+    from datadog_api_client.v2.model.aws_accounts_response import AWSAccountsResponse
+    from datadog_api_client.v2.model.aws_regions_include_only import AWSRegionsIncludeOnly
+
+    CLIENT_IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - only with a client older than pyproject's floor
+    CLIENT_IMPORT_ERROR = exc
 
 from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
+from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
 from auditor.datadog.source import keys_from_env, uses_datadog_api
 from auditor.model import ExpectedValues
 
@@ -76,7 +83,8 @@ def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:
 
 
 class DatadogApi:
-    """The two calls the auditor makes: list AWS account configs, set an account's regions."""
+    """The AWS integration calls the auditor makes: list the account configs, read one back, set an
+    account's regions."""
 
     def __init__(
         self,
@@ -91,6 +99,8 @@ class DatadogApi:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url.rstrip("/")
+        if CLIENT_IMPORT_ERROR is not None or client_too_old():
+            raise DatadogApiError(client_message(f"Datadog API at {self.url}"))
         self._secrets = (api_key, app_key)
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
@@ -145,6 +155,15 @@ class DatadogApi:
             page = self._call(endpoint, lambda p=path, q=query: self._get_page(p, q))
             items.extend(page.get("data") or [])
         return [_expected_values(item, endpoint) for item in items]
+
+    def get_account(self, config_id: str) -> ExpectedValues:
+        """One AWS account config as Datadog stores it (`GET .../accounts/{config_id}`): the read-back."""
+        endpoint = f"GET {ACCOUNTS_PATH}/{config_id}"
+        page = self._call(endpoint, lambda: self._api.get_aws_account(config_id).to_dict())
+        item = page.get("data")
+        if not isinstance(item, Mapping):
+            raise DatadogApiError(f"Datadog API {endpoint}: the answer holds no account config", endpoint=endpoint)
+        return _expected_values(item, endpoint)
 
     def update_regions(self, config_id: str, aws_account_id: str, include_only: Sequence[str]) -> None:
         """PATCH the account config so Datadog collects only from `include_only`."""
@@ -213,6 +232,13 @@ class DatadogApi:
                 wait = self._wait(attempt, {})
                 log.warning("Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
                             endpoint, type(exc).__name__, wait, attempt, self._max_attempts)
+            except ApiValueError as exc:
+                if is_unstable_disabled(exc):
+                    raise DatadogApiError(client_message(f"Datadog API {endpoint}"), endpoint=endpoint) from None
+                raise DatadogApiError(
+                    f"Datadog API {endpoint}: request refused by the client: {self._scrub(str(exc))[:300]}",
+                    endpoint=endpoint,
+                ) from None
             except OpenApiException as exc:  # the response did not fit the API's schema
                 raise DatadogApiError(
                     f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",

@@ -18,7 +18,7 @@ from typing import Any, Self
 
 import urllib3
 from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import ApiException, OpenApiException
+from datadog_api_client.exceptions import ApiException, ApiValueError, OpenApiException
 from datadog_api_client.rest import ClientRetry
 from datadog_api_client.v1.api.events_api import EventsApi
 from datadog_api_client.v1.model.event_alert_type import EventAlertType
@@ -28,6 +28,8 @@ from datadog_api_client.v2.model.metric_intake_type import MetricIntakeType
 from datadog_api_client.v2.model.metric_payload import MetricPayload
 from datadog_api_client.v2.model.metric_point import MetricPoint
 from datadog_api_client.v2.model.metric_series import MetricSeries
+
+from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
 
 log = logging.getLogger("auditor.datadog")
 
@@ -141,6 +143,8 @@ class ResultsSender:
 
     def _part(self, endpoint: str, call: Any) -> PartOutcome:
         where = f"Datadog {endpoint} at {self.url}"
+        if client_too_old():  # it would ignore the retry policy, or lack the call
+            return PartOutcome(False, client_message(where))
         try:
             call()
         except ApiException as exc:
@@ -153,6 +157,10 @@ class ResultsSender:
             return PartOutcome(False, f"{where}: no answer ({reason})")
         except urllib3.exceptions.HTTPError as exc:
             return PartOutcome(False, f"{where}: no answer ({type(exc).__name__})")
+        except ApiValueError as exc:  # the client refused the call before sending it
+            if is_unstable_disabled(exc):
+                return PartOutcome(False, client_message(where))
+            return PartOutcome(False, self._scrub(f"{where}: request refused by the client: {exc}")[:500])
         except OpenApiException as exc:  # an answer that did not fit the API's schema
             return PartOutcome(False, self._scrub(f"{where}: unexpected answer: {exc}")[:500])
         return PartOutcome(True)

@@ -6,20 +6,23 @@ so a reader can tell "audited, all fine" from "not audited": the latter has no r
 - `exclusions.json`: `[{"account_id", "account_name", "exclude": [...], "include_only": [...]}]`,
   sorted by account id; `include_only` is the audited regions minus `exclude`, in audit order.
 - `exclusions.csv`: the same, lists `;`-separated.
-- `exclusions.tf.json`: a Terraform JSON file declaring two locals, maps from AWS account id to
-  a region list::
+- `exclusions.tf.json`: a Terraform JSON file declaring three locals, maps from AWS account id to
+  a region list, and the accounts with no region left::
 
       {"locals": {"datadog_include_only_regions": {"111122223333": ["us-east-1", ...]},
-                  "datadog_excluded_regions":     {"111122223333": ["eu-west-3"]}}}
+                  "datadog_excluded_regions":     {"111122223333": ["eu-west-3"]},
+                  "datadog_accounts_without_regions": ["444455556666"]}}
 
   Copy it into a Terraform module (it is valid `*.tf.json` config) and write
   `aws_regions { include_only = local.datadog_include_only_regions["111122223333"] }`, or read
   it from anywhere with `jsondecode(file("exclusions.tf.json")).locals.datadog_include_only_regions`.
-- `datadog_patches.json`: `{aws_account_id: body}` for accounts with something to exclude, where
-  body is the request body of Datadog's `PATCH /api/v2/integration/aws/accounts/{id}`
-  (`{id}` is Datadog's id of the account config, from `GET /api/v2/integration/aws/accounts`):
-  `{"data": {"type": "account", "attributes": {"aws_account_id": ..., "aws_regions":
-  {"include_only": [...]}}}}`. An empty include_only means every audited region is denied.
+  An account whose every audited region is denied is not in `datadog_include_only_regions` (an
+  empty include_only is never proposed: checks/include_only.py), so Terraform stops on it and
+  `datadog_accounts_without_regions` says why.
+- `datadog_patches.json`: `{aws_account_id: entry}` for every account Datadog should change (see
+  `patch_entries`): the request Datadog's API takes (`method`, `path` with Datadog's config id,
+  `body`), or why there is none (`status` `config_id_unknown` keeps the body, `no_region_left` has
+  none).
 
 Every file is written to a temporary name in the run folder and renamed into place.
 """
@@ -32,7 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Account, Exclusion
+from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only
+from auditor.checks.include_only import NO_REGION_LEFT, REASON, include_only_to_propose
+from auditor.model import Account, Exclusion, ExpectedValues
 from auditor.report.files import write_json, write_text
 
 CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
@@ -52,28 +57,111 @@ def exclusion_rows(exclusions: Iterable[Exclusion], accounts_by_id: Mapping[str,
 
 
 def terraform_locals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run's lists as Terraform locals; an account with no region left is named, never given []."""
+    include_only = {}
+    without = []
+    for r in rows:
+        regions = include_only_to_propose(r["include_only"])
+        if regions is None:
+            without.append(r["account_id"])
+        else:
+            include_only[r["account_id"]] = r["include_only"]  # audit order, as exclusions.json
     return {
         "locals": {
-            "datadog_include_only_regions": {r["account_id"]: r["include_only"] for r in rows},
+            "datadog_include_only_regions": include_only,
             "datadog_excluded_regions": {r["account_id"]: r["exclude"] for r in rows},
+            "datadog_accounts_without_regions": without,
         }
     }
 
 
-def datadog_patch_bodies(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+PATCH_METHOD = "PATCH"
+PATCH_PATH = "/api/v2/integration/aws/accounts/{aws_account_config_id}"
+
+
+def patch_body(aws_account_id: str, include_only: Sequence[str]) -> dict[str, Any]:
+    """The JSON the official client sends for AWSAccountUpdateRequest with only aws_account_id and
+    aws_regions set (updates are partial: nothing else changes). A test holds the equality."""
     return {
-        r["account_id"]: {
-            "data": {
-                "type": "account",
-                "attributes": {
-                    "aws_account_id": r["account_id"],
-                    "aws_regions": {"include_only": r["include_only"]},
-                },
-            }
+        "data": {
+            "type": "account",
+            "attributes": {"aws_account_id": aws_account_id, "aws_regions": {"include_only": list(include_only)}},
         }
-        for r in rows
-        if r["exclude"]
     }
+
+
+def patch_entries(
+    exclusions: Iterable[Exclusion],
+    expected: Mapping[str, ExpectedValues],
+    accounts_by_id: Mapping[str, Account],
+    *,
+    datadog_api_source: bool,
+) -> dict[str, Any]:
+    """`datadog_patches.json`: AWS account id -> the PATCH Datadog would take, sorted by account id.
+
+    Which accounts and which list: `_needs_change` and `_proposed` (what sync-regions sends). Each
+    entry says `status`: `ready` (method, path and body as sent), `config_id_unknown` (the body, but
+    no path: the CSV source holds no config id, or Datadog does not monitor the account) or
+    `no_region_left` (no request at all, `note` says why).
+    """
+    out: dict[str, Any] = {}
+    for e in sorted(exclusions, key=lambda e: e.account_id):
+        ev = expected.get(e.account_id)
+        if not _needs_change(e, ev):
+            continue
+        regions = _proposed(e, ev)
+        account = accounts_by_id.get(e.account_id)
+        config_id = ev.datadog_config_id if ev is not None else ""
+        entry: dict[str, Any] = {
+            "account_name": account.name if account else "",
+            "datadog_config_id": config_id or None,
+            "exclude": sorted(e.exclude),
+            "current": _current(ev),
+        }
+        if regions is None:
+            entry.update(status=NO_REGION_LEFT, method=None, path=None, body=None, note=REASON)
+        elif config_id:
+            entry.update(status="ready", method=PATCH_METHOD,
+                         path=PATCH_PATH.format(aws_account_config_id=config_id),
+                         body=patch_body(e.account_id, regions), note="")
+        else:
+            entry.update(status="config_id_unknown", method=PATCH_METHOD, path=None,
+                         body=patch_body(e.account_id, regions),
+                         note=_why_no_config_id(e.account_id, ev, datadog_api_source))
+        out[e.account_id] = entry
+    return out
+
+
+def _needs_change(e: Exclusion, ev: ExpectedValues | None) -> bool:
+    """Datadog's setting known (API source): only while it still includes a denied region. Unknown
+    (CSV source, or not in Datadog): whenever the run denies a region."""
+    if ev is not None and ev.regions_include_all is not None:
+        return bool(denied_in_datadog(ev, e))
+    return bool(e.exclude)
+
+
+def _proposed(e: Exclusion, ev: ExpectedValues | None) -> tuple[str, ...] | None:
+    """What sync-regions (without --allow-widen) would set: Datadog's current list minus the denied
+    regions, never widened; the run's list when Datadog's setting is unknown. None: no region left."""
+    if ev is not None and ev.regions_include_all is not None:
+        return include_only_to_propose(proposed_include_only(ev, e))
+    return include_only_to_propose(set(e.include_only) - set(e.exclude))
+
+
+def _current(ev: ExpectedValues | None) -> dict[str, Any] | None:
+    """Datadog's region setting as read by the run, None when the run did not read it."""
+    if ev is None or ev.regions_include_all is None:
+        return None
+    return {"include_all": True} if ev.regions_include_all else {"include_only": sorted(ev.regions_include_only)}
+
+
+def _why_no_config_id(account_id: str, ev: ExpectedValues | None, datadog_api_source: bool) -> str:
+    lookup = f"GET /api/v2/integration/aws/accounts?aws_account_id={account_id} gives it (the item's id)"
+    if ev is None and datadog_api_source:
+        return "Datadog does not monitor this account (not in GET /api/v2/integration/aws/accounts): add it first"
+    if ev is None:
+        return f"the run did not read Datadog, so Datadog's config id is unknown: {lookup}"
+    return f"the expected values came from a CSV file, which holds no Datadog config id: {lookup}"
 
 
 def exclusions_csv(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -91,11 +179,13 @@ def write_exclusions(
     result_exclusions: Iterable[Exclusion],
     audited_regions: Sequence[str],
     accounts_by_id: Mapping[str, Account],
+    expected: Iterable[ExpectedValues] = (),
 ) -> list[Path]:
     """Write the four exclusion files into `run_dir`; returns their paths.
 
     `audited_regions` fills `include_only` for an exclusion that left it empty although nothing
-    was excluded (a hand-made or older Exclusion), so every list stays usable as is.
+    was excluded (a hand-made or older Exclusion), so every list stays usable as is. `expected` is
+    what the run read from Datadog (or the CSV): it gives the patches their config ids.
     """
     fixed = []
     for e in result_exclusions:
@@ -103,9 +193,14 @@ def write_exclusions(
             e = Exclusion(e.account_id, (), tuple(audited_regions))
         fixed.append(e)
     rows = exclusion_rows(fixed, accounts_by_id)
+    expected_by_id: dict[str, ExpectedValues] = {}
+    for ev in expected:
+        expected_by_id.setdefault(ev.account_id, ev)
+    api_source = any(ev.source == "datadog_api" for ev in expected_by_id.values())
+    patches = patch_entries(fixed, expected_by_id, accounts_by_id, datadog_api_source=api_source)
     return [
         write_json(run_dir / "exclusions.json", rows),
         write_text(run_dir / "exclusions.csv", exclusions_csv(rows)),
         write_json(run_dir / "exclusions.tf.json", terraform_locals(rows)),
-        write_json(run_dir / "datadog_patches.json", datadog_patch_bodies(rows)),
+        write_json(run_dir / "datadog_patches.json", patches),
     ]

@@ -96,7 +96,7 @@ def write_result_files(result: AuditResult, run_dir: Path, *, show_external_ids:
         write_csv(run_dir / "regions.csv", regions_frame(result))
         write_json(run_dir / "inventory.json", inventory_to_dict(result))
         accounts = {a.id: a for a in result.inventory.accounts}
-        write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts)
+        write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts, result.expected)
     except BaseException:
         workbook.cancel()  # the folder is not finished anyway: no child left writing into it
         raise

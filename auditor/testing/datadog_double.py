@@ -40,19 +40,25 @@ def dd_account(config_id: str, account_id: str, role_name: str, external_id: str
 
 @dataclass
 class FakeDatadog:
-    """Speaks GET (optionally paginated with links.next) and PATCH of the v2 AWS account configs."""
+    """Speaks GET of the list (optionally paginated with links.next), GET by id and PATCH of the v2
+    AWS account configs."""
 
     server: HTTPServer
     accounts: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 0  # 0: one page, like the real endpoint today
     patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     patch_status: dict[str, int] = field(default_factory=dict)  # config id -> forced error status
+    # Regions a PATCH silently leaves out of include_only (answering 200), as Datadog does with a
+    # region it does not support yet (a newly launched AWS region).
+    unsupported_regions: set[str] = field(default_factory=set)
+    get_status: dict[str, int] = field(default_factory=dict)  # config id -> forced error status on GET by id
 
     def install(self) -> None:
         self.server.expect_request(PATH, method="GET").respond_with_handler(self._list)
         self.server.expect_request(
             re.compile(PATH + "/[^/]+$"), method="PATCH"
         ).respond_with_handler(self._patch)
+        self.server.expect_request(re.compile(PATH + "/[^/]+$"), method="GET").respond_with_handler(self._get)
 
     def url(self) -> str:
         return self.server.url_for("").rstrip("/")
@@ -83,7 +89,21 @@ class FakeDatadog:
             return _json({"errors": ["Internal Server Error"]}, self.patch_status[config_id])
         for acct in self.accounts:
             if acct["id"] == config_id:
-                acct["attributes"]["aws_regions"] = copy.deepcopy(body["data"]["attributes"]["aws_regions"])
+                regions = copy.deepcopy(body["data"]["attributes"]["aws_regions"])
+                if isinstance(regions.get("include_only"), list):
+                    regions["include_only"] = [r for r in regions["include_only"] if r not in self.unsupported_regions]
+                acct["attributes"]["aws_regions"] = regions
+                return _json({"data": acct})
+        return _json({"errors": ["AWS account config not found"]}, 404)
+
+    def _get(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _json({"errors": ["Forbidden"]}, 403)
+        config_id = request.path.rsplit("/", 1)[1]
+        if config_id in self.get_status:
+            return _json({"errors": ["Internal Server Error"]}, self.get_status[config_id])
+        for acct in self.accounts:
+            if acct["id"] == config_id:
                 return _json({"data": acct})
         return _json({"errors": ["AWS account config not found"]}, 404)
 

@@ -124,7 +124,8 @@ def test_every_included_region_denied_says_nothing_is_left():
     ev = _ev(PROD, include_all=False, only=("ap-south-1",))
     found = _by_check(_run([ev, _ev(DEV), _ev(SANDBOX)], [_excl(PROD, ("ap-south-1",))]))
     f = found[(REGIONS_INCLUDE_DENIED, PROD)]
-    assert "no region left" in f.detail
+    assert "no region left" in f.detail and "an empty include_only is never proposed" in f.detail
+    assert json.loads(f.evidence)["proposed"] == "no_region_left"  # never {"include_only": []}
 
 
 def test_partition_mismatch_is_reported():

@@ -187,3 +187,51 @@ def test_no_keys_in_logs_outputs_or_records(datadog, run_dir, config_file, caplo
     assert "sync-regions" in caplog.text
     for text in texts:
         assert API_KEY not in text and APP_KEY not in text and "rotated" not in text
+
+
+def test_no_region_left_is_never_sent_as_an_empty_list(datadog, run_dir, config_file):
+    datadog.accounts.append(dd_account("cfg-qa", QA, "DatadogIntegrationRole", "e4",
+                                       regions={"include_only": ["ap-south-1"]}))
+    code, out = _sync(run_dir, config_file, "--apply", "--account", QA)
+    assert code == 0 and datadog.patches == []
+    assert f"{QA} (qa): no region left\n    include_only: ap-south-1\n    denied: ap-south-1\n" in out
+    assert "an empty include_only is never proposed" in out
+    [plan] = _record(run_dir)["accounts"]
+    assert plan["action"] == "no_region_left" and plan["proposed"] is None
+    assert "Remove the account from Datadog's AWS integration" in plan["note"]
+
+
+def test_apply_reads_each_account_back_by_its_config_id(datadog, run_dir, config_file):
+    code, _ = _sync(run_dir, config_file, "--apply")
+    assert code == 0
+    gets = [r.path for r in _requests(datadog, "GET")]
+    assert gets == ["/api/v2/integration/aws/accounts", "/api/v2/integration/aws/accounts/cfg-prod",
+                    "/api/v2/integration/aws/accounts/cfg-dev"]
+    plans = {a["account_id"]: a for a in _record(run_dir)["accounts"]}
+    assert plans[PROD]["stored"] == {"include_only": ["eu-west-1", "us-east-1"]}
+    assert plans[PROD]["not_kept"] == [] and plans[PROD]["added_by_datadog"] == []
+
+
+def test_a_region_datadog_drops_silently_is_named_recorded_and_fails_the_command(datadog, run_dir, config_file):
+    datadog.unsupported_regions = {"eu-west-1"}
+    code, out = _sync(run_dir, config_file, "--apply")
+    assert code == 1
+    assert f"{PROD} (prod): not kept" in out and "Datadog stored: include_only: us-east-1" in out
+    assert f"account {PROD} (Datadog config cfg-prod): Datadog stored include_only: us-east-1; " \
+        "it did not keep eu-west-1" in out
+    assert "1 updated, 1 not kept" in out  # DEV's list (us-east-1) was kept as sent
+    plans = {a["account_id"]: a for a in _record(run_dir)["accounts"]}
+    assert plans[PROD]["action"] == "not_kept" and plans[PROD]["not_kept"] == ["eu-west-1"]
+    assert plans[PROD]["proposed"] == {"include_only": ["eu-west-1", "us-east-1"]}
+    assert plans[PROD]["stored"] == {"include_only": ["us-east-1"]} and "eu-west-1" in plans[PROD]["error"]
+    assert plans[DEV]["action"] == "updated"
+
+
+def test_a_failed_read_back_is_unverified_and_fails_the_command(datadog, run_dir, config_file):
+    datadog.get_status["cfg-dev"] = 500
+    code, out = _sync(run_dir, config_file, "--apply")
+    assert code == 1 and len(datadog.patches) == 2  # the PATCH itself went through
+    plans = {a["account_id"]: a for a in _record(run_dir)["accounts"]}
+    assert plans[DEV]["action"] == "unverified" and plans[PROD]["action"] == "updated"
+    assert "could not be read back" in plans[DEV]["error"]
+    assert "GET /api/v2/integration/aws/accounts/cfg-dev" in plans[DEV]["error"] and "1 unverified" in out

@@ -45,6 +45,7 @@ def test_exclusions_csv_has_semicolon_lists(tmp_path: Path) -> None:
 
 def test_terraform_file_is_a_locals_map_by_account(tmp_path: Path) -> None:
     data = json.loads((write(tmp_path) / "exclusions.tf.json").read_text())
+    assert data["locals"]["datadog_accounts_without_regions"] == []
     assert data["locals"]["datadog_include_only_regions"] == {
         "111111111111": list(REGIONS), "222222222222": ["us-east-1", "us-west-2"]}
     assert data["locals"]["datadog_excluded_regions"]["222222222222"] == ["eu-west-1"]
@@ -52,8 +53,11 @@ def test_terraform_file_is_a_locals_map_by_account(tmp_path: Path) -> None:
 
 def test_datadog_patches_only_for_accounts_with_something_to_exclude(tmp_path: Path) -> None:
     patches = json.loads((write(tmp_path) / "datadog_patches.json").read_text())
-    assert patches == {"222222222222": {"data": {"type": "account", "attributes": {
-        "aws_account_id": "222222222222", "aws_regions": {"include_only": ["us-east-1", "us-west-2"]}}}}}
+    assert list(patches) == ["222222222222"]
+    assert patches["222222222222"]["body"] == {"data": {"type": "account", "attributes": {
+        "aws_account_id": "222222222222", "aws_regions": {"include_only": ["us-east-1", "us-west-2"]}}}}
+    assert patches["222222222222"]["status"] == "config_id_unknown"  # no Datadog source: no path invented
+    assert patches["222222222222"]["path"] is None
 
 
 def test_no_exclusions_writes_empty_but_valid_files(tmp_path: Path) -> None:
