@@ -5,7 +5,8 @@ so a reader can tell "audited, all fine" from "not audited": the latter has no r
 
 - `exclusions.json`: `[{"account_id", "account_name", "exclude": [...], "include_only": [...]}]`,
   sorted by account id; `include_only` is the audited regions minus `exclude`, in audit order.
-- `exclusions.csv`: the same, lists `;`-separated.
+- `exclusions.csv`: the same, lists `;`-separated, written through the shared cell rule
+  (cells.write_csv: an account name is never a formula).
 - `exclusions.tf.json`: a Terraform JSON file declaring two locals, maps from AWS account id to
   a region list::
 
@@ -26,14 +27,15 @@ Every file is written to a temporary name in the run folder and renamed into pla
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from auditor.model import Account, Exclusion
-from auditor.report.files import write_json, write_text
+from auditor.report.cells import csv_frame, write_csv
+from auditor.report.files import write_json
 
 CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
 
@@ -76,14 +78,9 @@ def datadog_patch_bodies(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def exclusions_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        w.writerow([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
-                    ";".join(r["include_only"])])
-    return buf.getvalue()
+def exclusions_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    return csv_frame(CSV_COLUMNS, ([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
+                                    ";".join(r["include_only"])] for r in rows))
 
 
 def write_exclusions(
@@ -105,7 +102,7 @@ def write_exclusions(
     rows = exclusion_rows(fixed, accounts_by_id)
     return [
         write_json(run_dir / "exclusions.json", rows),
-        write_text(run_dir / "exclusions.csv", exclusions_csv(rows)),
+        write_csv(run_dir / "exclusions.csv", exclusions_table(rows)),
         write_json(run_dir / "exclusions.tf.json", terraform_locals(rows)),
         write_json(run_dir / "datadog_patches.json", datadog_patch_bodies(rows)),
     ]
