@@ -16,6 +16,7 @@ from pathlib import Path
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 from auditor.config import LoggingConfig
+from auditor.terminal import shown, shown_lines
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -43,11 +44,31 @@ class RedactSecrets(logging.Filter):
                 text = logging.Formatter().formatException(record.exc_info)
                 for s in secrets:
                     text = text.replace(s, "****")
-                redacted = f"{redacted}\n{text}"
                 record.exc_info = None
-                record.exc_text = None
+                record.exc_text = text  # the formatter prints exc_text as it is, without exc_info
             record.msg, record.args = redacted, None
         return True
+
+
+class SafeFormatter(logging.Formatter):
+    """Every line a handler writes, with AWS's text in it shown escaped (terminal.shown).
+
+    The message is one line whatever its arguments hold (a newline in an account name or an AWS
+    error message cannot forge a log line); a traceback keeps its own lines.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = shown(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            text += "\n" + shown_lines(record.exc_text)
+        if record.stack_info:
+            text += "\n" + shown_lines(self.formatStack(record.stack_info))
+        return text
 
 
 class ConsoleNoise(logging.Filter):
@@ -67,7 +88,7 @@ def setup_logging(cfg: LoggingConfig, output_dir: Path | None, *, quiet: bool = 
     redact = RedactSecrets()
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING if quiet else logging.INFO)
-    console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    console.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
     console.addFilter(redact)
     console.addFilter(ConsoleNoise())
     root.addHandler(console)
@@ -82,7 +103,7 @@ def setup_logging(cfg: LoggingConfig, output_dir: Path | None, *, quiet: bool = 
         encoding="utf-8", chmod=0o600,
     )
     fh.setLevel(getattr(logging, cfg.level.upper()))
-    fh.setFormatter(logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s %(message)s"))
+    fh.setFormatter(SafeFormatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s %(message)s"))
     fh.addFilter(redact)
     root.addHandler(fh)
     # botocore's own loggers stay quiet unless debugging: they can echo request parameters.

@@ -29,6 +29,7 @@ from auditor.pipeline import RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
 from auditor.report.writer import write_run
+from auditor.terminal import shown
 
 log = logging.getLogger("auditor")
 
@@ -181,10 +182,10 @@ def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, qu
         len(result.snapshots) - errored, errored, len(result.skipped), failing,
     )
     if not quiet:
-        print(f"results: {run_dir}", file=sys.stderr)
-        print(f"workbook: {run_dir / 'audit.xlsx'}", file=sys.stderr)
+        print(shown(f"results: {run_dir}"), file=sys.stderr)
+        print(shown(f"workbook: {run_dir / 'audit.xlsx'}"), file=sys.stderr)
         if log_path:
-            print(f"log: {log_path}", file=sys.stderr)
+            print(shown(f"log: {log_path}"), file=sys.stderr)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -195,7 +196,7 @@ def handle(args: argparse.Namespace) -> int:
                 raise ConfigError(f"--workers {args.workers} is not allowed; between 1 and 512")
             cfg = replace(cfg, run=replace(cfg.run, workers=args.workers))
     except ConfigError as exc:
-        print(f"auditor: config error: {exc}", file=sys.stderr)
+        print(shown(f"auditor: config error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     output_dir = args.output_dir or Path(cfg.output.directory)
     return execute(cfg, output_dir, quiet=args.quiet)[0]
