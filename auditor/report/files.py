@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-FILE_MODE = 0o600
+from auditor.safefs import FILE_MODE
+
 DIR_MODE = 0o700
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # a run folder's name: its UTC start, sortable as text
 

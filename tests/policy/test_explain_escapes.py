@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from auditor.commands import explain as command
 from auditor.model import RCP, SCP, AuditResult, OrgUnit, RunInfo
 from auditor.report.inventory_json import inventory_to_dict
 
@@ -26,6 +24,7 @@ from .builders import (
     snapshot,
     stmt,
 )
+from .test_explain import run_command
 
 HOSTILE = ("\x1b[2J\x1b]0;pwned\x07", "\r", "\u202e", "\x9b31m", "\u200b", "\x7f")
 RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -46,13 +45,6 @@ def hostile_run(tmp_path: Path) -> Path:
                          ("eu-west-1",), (snapshot(ACCT, tags=((f"k{evil}", f"v{evil}"),)),), ())
     (tmp_path / "inventory.json").write_text(json.dumps(inventory_to_dict(result)))
     return tmp_path
-
-
-def run_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    command.register(parser.add_subparsers())
-    args = parser.parse_args(["explain", *argv])
-    return int(args.handler(args))
 
 
 def test_explain_shows_control_characters_of_names_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
