@@ -19,6 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from auditor.config_bounds import check_aws_names, check_bounds
 from auditor.datadog.result_names import OWN_TAG_KEYS
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
 
@@ -242,11 +243,13 @@ def _check_values(cfg: Config) -> None:
         return ConfigError(f"{src}: {where} = {value!r} is not allowed; {allowed}")
 
     o, d, r, run, out, log = cfg.organization, cfg.datadog, cfg.regions, cfg.run, cfg.output, cfg.logging
-    if not re.fullmatch(r"[\w+=,.@-]{1,64}", o.audit_role_name):
-        raise bad("[organization] audit_role_name", o.audit_role_name, "expected an IAM role name")
-    if not (o.audit_role_path.startswith("/") and o.audit_role_path.endswith("/")):
-        raise bad("[organization] audit_role_path", o.audit_role_path, "expected a path like '/' or '/audit/'")
-    if not re.fullmatch(r"[\w+=,.@-]{2,64}", o.session_name):
+    check_bounds({name: getattr(cfg, name) for name in _SECTION_TYPES}, bad)
+
+    def secret(where: str, allowed: str) -> ConfigError:
+        return ConfigError(f"{src}: {where} is not allowed; {allowed}")
+
+    check_aws_names(d.role_name, o.audit_role_name, o.audit_role_path, o.audit_role_external_id, bad, secret)
+    if not re.fullmatch(r"[A-Za-z0-9_+=,.@-]{2,64}", o.session_name):
         raise bad("[organization] session_name", o.session_name, "2-64 characters of [A-Za-z0-9_+=,.@-]")
     for key in ("include_accounts", "exclude_accounts"):
         for item in getattr(o, key):
@@ -260,16 +263,12 @@ def _check_values(cfg: Config) -> None:
                 )
     if d.site not in SITES:
         raise bad("[datadog] site", d.site, f"known sites: {', '.join(SITES)}")
-    if not d.role_name.strip():
-        raise bad("[datadog] role_name", d.role_name, "expected the role name given to Datadog")
     if d.expected_values not in ("auto", "csv", "datadog_api", "none"):
         raise bad("[datadog] expected_values", d.expected_values, "one of: auto, csv, datadog_api, none")
     if d.expected_values == "csv" and not d.expected_values_csv:
         raise ConfigError(f"{src}: [datadog] expected_values = 'csv' needs [datadog] expected_values_csv")
-    if d.api_url and not re.match(r"^https?://", d.api_url):
-        raise bad("[datadog] api_url", d.api_url, "expected an http(s):// URL")
-    if d.sync_max_run_age_hours <= 0:
-        raise bad("[datadog] sync_max_run_age_hours", d.sync_max_run_age_hours, "must be > 0")
+    if d.api_url and not re.fullmatch(r"https?://\S+", d.api_url):
+        raise bad("[datadog] api_url", d.api_url, "expected an http(s):// URL without spaces")
     _check_result_tags(d.result_tags, bad)
     for item in r.audited:
         if not REGION.match(item):
@@ -281,27 +280,14 @@ def _check_values(cfg: Config) -> None:
     for item in r.probe_actions:
         if not ACTION.match(item):
             raise bad("[regions] probe_actions", item, "expected 'service:Action'")
-    if not 1 <= run.workers <= 512:
-        raise bad("[run] workers", run.workers, "between 1 and 512")
-    if not 1 <= run.max_attempts <= 50:
-        raise bad("[run] max_attempts", run.max_attempts, "between 1 and 50")
-    for key in ("connect_timeout_seconds", "read_timeout_seconds", "account_timeout_seconds", "run_timeout_seconds"):
-        if getattr(run, key) <= 0:
-            raise bad(f"[run] {key}", getattr(run, key), "must be > 0")
     if run.fail_on_severity not in SEVERITIES:
         raise bad("[run] fail_on_severity", run.fail_on_severity, f"one of: {', '.join(SEVERITIES)}")
     if run.home_region and not REGION.match(run.home_region):
         raise bad("[run] home_region", run.home_region, "expected a region name like 'us-east-1'")
-    if out.keep_runs < 1:
-        raise bad("[output] keep_runs", out.keep_runs, "at least 1")
     if out.lock not in ("wait", "fail"):
         raise bad("[output] lock", out.lock, "one of: wait, fail")
     if log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise bad("[logging] level", log.level, "one of: DEBUG, INFO, WARNING, ERROR")
-    if log.max_bytes < 1024:
-        raise bad("[logging] max_bytes", log.max_bytes, "at least 1024")
-    if log.backup_count < 0:
-        raise bad("[logging] backup_count", log.backup_count, "0 or more")
 
 
 # Datadog's tag rules: starts with a letter, at most 200 characters of letters, digits, _ - : . /

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.safefs import open_private
+
 LOCK_NAME = ".auditor.lock"
 POLL_SECONDS = 0.2
 
@@ -53,10 +55,13 @@ def output_lock(
     on_wait: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Path]:
-    """Hold the folder's lock for the block. `wait=False`: LockBusy at once if it is held."""
+    """Hold the folder's lock for the block. `wait=False`: LockBusy at once if it is held.
+
+    UnsafePath when the lock file is a symlink (it is never followed, see safefs).
+    """
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = output_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_private(path, os.O_RDWR)
     try:
         if not _try_lock(fd):
             holder = _holder(fd)

@@ -27,6 +27,7 @@ from auditor.model import AuditResult
 from auditor.report.datadog_results import build_results
 from auditor.report.load import RunLoadError, load_result
 from auditor.report.run_record import update_run_json
+from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
@@ -126,14 +127,14 @@ def run_send_results(
         if not env.get("DD_API_KEY", "").strip():
             raise SyncInputError("DD_API_KEY must be set in the environment to send results to Datadog")
     except (ConfigError, SyncInputError, RunLoadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("send-results refused: %s", exc)
         return EXIT_USAGE
     outcome = send_results(cfg, result, run_dir, env, by=COMMAND, now=now, sender_kwargs=sender_kwargs)
     assert outcome is not None  # the key was checked above
     if not outcome.sent:
         for error in outcome.errors():
-            print(f"error: {error}", file=sys.stderr)
+            print(shown(f"error: {error}"), file=sys.stderr)
         return EXIT_FAILED
-    print(f"sent: {outcome.series} series and one event for {run_dir} to {base_url(cfg.datadog, env)}", file=out)
+    print(shown(f"sent: {outcome.series} series and one event for {run_dir} to {base_url(cfg.datadog, env)}"), file=out)
     return EXIT_OK

@@ -27,6 +27,7 @@ from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.model import Exclusion, ExpectedValues
 from auditor.report.files import write_json
+from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
@@ -127,11 +128,11 @@ def run_sync_regions(
         if args.apply:
             check_run_age(run_dir, cfg, now, advice="run the audit again before applying")
     except (ConfigError, SyncInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("sync-regions refused: %s", exc)
         return EXIT_USAGE
     if age > limit:
-        print(f"warning: run finished {_hours(age)} ago; --apply would be refused", file=out)
+        print(shown(f"warning: run finished {_hours(age)} ago; --apply would be refused"), file=out)
     return _sync(cfg, run_dir, accounts, args, env, now, out, dict(api_kwargs or {}))
 
 
@@ -150,13 +151,13 @@ def _sync(
     try:
         api = DatadogApi.from_config(cfg, env, **api_kwargs)
     except DatadogApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(shown(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     with api:
         try:
             current = {ev.account_id: ev for ev in api.list_accounts()}
         except DatadogApiError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(shown(f"error: {exc}"), file=sys.stderr)
             log.error("sync-regions: %s", exc)
             return EXIT_FAILED
         plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
@@ -176,12 +177,12 @@ def _sync(
     try:
         path = _write_record(run_dir, now, record)
     except OSError as exc:
-        print(f"error: {run_dir}: cannot write the sync record: {exc.strerror}", file=sys.stderr)
+        print(shown(f"error: {run_dir}: cannot write the sync record: {exc.strerror}"), file=sys.stderr)
         return EXIT_FAILED
     failed = [p.account_id for p in plans if p.action in FAILING]
     counts = {a: sum(p.action == a for p in plans) for a in ACTIONS}
     summary = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n) or "no accounts"
-    print(f"{mode}: {summary}; record: {path}", file=out)
+    print(shown(f"{mode}: {summary}; record: {path}"), file=out)
     log.info("sync-regions %s done: %s; record %s", mode, summary, path)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -263,26 +264,26 @@ def _not_kept_message(plan: AccountPlan) -> str:
 
 def _show(plan: AccountPlan, out: TextIO) -> None:
     name = f" ({plan.account_name})" if plan.account_name else ""
-    print(f"{plan.account_id}{name}: {plan.action.replace('_', ' ')}", file=out)
+    print(shown(f"{plan.account_id}{name}: {plan.action.replace('_', ' ')}"), file=out)
     if plan.current is not None and plan.proposed is not None:
-        print(f"  - {_setting(plan.current)}", file=out)
-        print(f"  + {_setting(plan.proposed)}", file=out)
+        print(shown(f"  - {_setting(plan.current)}"), file=out)
+        print(shown(f"  + {_setting(plan.proposed)}"), file=out)
         if plan.removed:
-            print(f"    removes: {', '.join(plan.removed)}", file=out)
+            print(shown(f"    removes: {', '.join(plan.removed)}"), file=out)
         if plan.added:
-            print(f"    adds: {', '.join(plan.added)}", file=out)
+            print(shown(f"    adds: {', '.join(plan.added)}"), file=out)
         if plan.withheld:
-            print(f"    not added without --allow-widen: {', '.join(plan.withheld)}", file=out)
+            print(shown(f"    not added without --allow-widen: {', '.join(plan.withheld)}"), file=out)
     elif plan.current is not None:
-        print(f"    {_setting(plan.current)}", file=out)
+        print(shown(f"    {_setting(plan.current)}"), file=out)
         if plan.removed and plan.action == NO_REGION_LEFT:
-            print(f"    denied: {', '.join(plan.removed)}", file=out)
+            print(shown(f"    denied: {', '.join(plan.removed)}"), file=out)
     if plan.note:
-        print(f"    {plan.note}", file=out)
+        print(shown(f"    {plan.note}"), file=out)
     if plan.stored is not None and plan.action != "updated":
-        print(f"    Datadog stored: {_setting(plan.stored)}", file=out)
+        print(shown(f"    Datadog stored: {_setting(plan.stored)}"), file=out)
     if plan.error:
-        print(f"    {plan.error}", file=out)
+        print(shown(f"    {plan.error}"), file=out)
 
 
 def _setting(setting: Mapping[str, Any]) -> str:

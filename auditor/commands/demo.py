@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 from pathlib import Path
 
 from auditor.commands.run import EXIT_USAGE, add_run_options, execute
 from auditor.config import Config, config_from_dict
-from auditor.report.files import write_text
+from auditor.report.cells import csv_frame, write_csv
 
 DEFAULT_ACCOUNTS = 30
 DEMO_SEED = 20261129
@@ -64,11 +62,7 @@ def handle(args: argparse.Namespace) -> int:
         )
         org = build_demo_org(session, args.accounts)
         expected_csv = output_dir / "demo-datadog-accounts.csv"
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["account_id", "role_name", "external_id"])
-        writer.writerows(org.expected_csv_rows)
-        write_text(expected_csv, buf.getvalue())
+        write_csv(expected_csv, csv_frame(("account_id", "role_name", "external_id"), org.expected_csv_rows))
         cfg = demo_config(output_dir, expected_csv, args.workers)
         print(f"demo organization: {len(org.accounts)} member accounts, management {org.management_account_id}",
               file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any
 from auditor.config import DEFAULT_PROBE_ACTIONS, REGION, ConfigError, load_config
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
 from auditor.policy.explain import ExplainError, explain_region
+from auditor.terminal import shown
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -36,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         text = explain_from_run(args)
     except (ExplainError, ConfigError, _InputError) as exc:
-        print(f"auditor explain: {exc}", file=sys.stderr)
+        print(shown(f"auditor explain: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     sys.stdout.write(text)
     return EXIT_OK

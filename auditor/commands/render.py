@@ -12,6 +12,7 @@ from pathlib import Path
 
 from auditor.report.load import RunLoadError, load_result
 from auditor.report.workbook import write_workbook
+from auditor.terminal import shown
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -34,10 +35,10 @@ def handle(args: argparse.Namespace) -> int:
     try:
         path = render_run(args.run)
     except RunLoadError as exc:
-        print(f"auditor render: {exc}", file=sys.stderr)
+        print(shown(f"auditor render: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"auditor render: cannot write the workbook in {args.run}: {exc}", file=sys.stderr)
+        print(shown(f"auditor render: cannot write the workbook in {args.run}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
-    print(f"workbook: {path}", file=sys.stderr)
+    print(shown(f"workbook: {path}"), file=sys.stderr)
     return EXIT_OK

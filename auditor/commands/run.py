@@ -29,6 +29,8 @@ from auditor.pipeline import RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
 from auditor.report.writer import write_run
+from auditor.safefs import UnsafePath, output_folder_warning
+from auditor.terminal import shown
 
 log = logging.getLogger("auditor")
 
@@ -116,7 +118,17 @@ def execute(
     register_secret(cfg.organization.audit_role_external_id)
     for key in ("DD_API_KEY", "DD_APP_KEY"):
         register_secret(env.get(key))
-    log_path = setup_logging(cfg.logging, output_dir, quiet=quiet)
+    try:
+        log_path = setup_logging(cfg.logging, output_dir, quiet=quiet)
+    except ConfigError as exc:
+        print(shown(f"auditor: config error: {exc}"), file=sys.stderr)
+        return EXIT_USAGE, None
+    except UnsafePath as exc:
+        print(shown(f"auditor: not started: {exc.strerror}"), file=sys.stderr)
+        return EXIT_USAGE, None
+    warning = output_folder_warning(output_dir)
+    if warning:
+        log.warning("%s", warning)
     stop = _StopSignals()
     try:
         with stop.installed(), output_lock(output_dir, wait=cfg.output.lock == "wait",
@@ -125,6 +137,9 @@ def execute(
     except LockBusy as exc:
         log.error("not started: %s", exc)
         return EXIT_INCOMPLETE, None
+    except UnsafePath as exc:
+        log.error("not started: %s", exc.strerror)
+        return EXIT_USAGE, None
     except (Interrupted, KeyboardInterrupt) as exc:
         name = stop_signal_name(exc)
         log.error("interrupted by %s before any account result: nothing was written", name)
@@ -181,10 +196,10 @@ def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, qu
         len(result.snapshots) - errored, errored, len(result.skipped), failing,
     )
     if not quiet:
-        print(f"results: {run_dir}", file=sys.stderr)
-        print(f"workbook: {run_dir / 'audit.xlsx'}", file=sys.stderr)
+        print(shown(f"results: {run_dir}"), file=sys.stderr)
+        print(shown(f"workbook: {run_dir / 'audit.xlsx'}"), file=sys.stderr)
         if log_path:
-            print(f"log: {log_path}", file=sys.stderr)
+            print(shown(f"log: {log_path}"), file=sys.stderr)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -195,7 +210,7 @@ def handle(args: argparse.Namespace) -> int:
                 raise ConfigError(f"--workers {args.workers} is not allowed; between 1 and 512")
             cfg = replace(cfg, run=replace(cfg.run, workers=args.workers))
     except ConfigError as exc:
-        print(f"auditor: config error: {exc}", file=sys.stderr)
+        print(shown(f"auditor: config error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     output_dir = args.output_dir or Path(cfg.output.directory)
     return execute(cfg, output_dir, quiet=args.quiet)[0]

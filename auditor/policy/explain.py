@@ -4,7 +4,8 @@ For each probe action (SCP chain) and for Datadog's sts:AssumeRole (RCP chain): 
 keys the chain's policies read, each with its class in that request (present and its value,
 present with an unseen value, absent, unknown) and AWS's reason (request_keys.py); every level
 from the root to the account, every policy attached there, every statement with whether it
-applies and why, then the decision; last the region verdict the matrix gives. Pure.
+applies and why, then the decision; last the region verdict the matrix gives. Pure. Every
+line is shown through terminal.shown (control characters escaped).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from auditor.policy.engine import Evaluator
 from auditor.policy.glob import Var
 from auditor.policy.matrix import region_cell
 from auditor.policy.requests import ASSUME_ROLE, assume_role_request, probe_request, role_facts
+from auditor.terminal import shown
 
 
 class ExplainError(ValueError):
@@ -79,7 +81,9 @@ def explain_region(
         lines.append(f"  deciding policies: {', '.join(v.deciding_policies)}")
     if v.unknown_keys:
         lines.append(f"  depends on keys the auditor cannot know: {', '.join(v.unknown_keys)}")
-    return "\n".join(lines) + "\n"
+    # Names, Sids, tags and condition values are policy or account owners' text: each line is shown
+    # escaped, so none can send a control sequence to the terminal or, with a newline, forge a line.
+    return "\n".join(shown(line) for line in lines) + "\n"
 
 
 def _key_lines(chain: Chain, ctx: Context) -> list[str]:
@@ -94,11 +98,11 @@ def _key_lines(chain: Chain, ctx: Context) -> list[str]:
     if not read:
         return ["  Request keys: the policies read no condition key"]
     out = ["  Request keys the policies read (class in this request - why):"]
-    for key_lc, shown in sorted(read.items()):
+    for key_lc, spelled in sorted(read.items()):
         look = ctx.lookup(key_lc)
         state = f"present, {ctx.describe(key_lc)}" if look.presence is Presence.PRESENT else ctx.describe(key_lc)
         why = ctx.why(key_lc)
-        out.append(f"    {shown}: {state}" + (f" - {why}" if why else ""))
+        out.append(f"    {spelled}: {state}" + (f" - {why}" if why else ""))
     return out
 
 

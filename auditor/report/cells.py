@@ -1,18 +1,53 @@
-"""Cell safety for spreadsheets and CSVs.
+"""Cell safety for spreadsheets and CSVs: the one cell rule, and the one way a CSV is written.
 
-Account names, role names and tags are attacker-controlled: a value starting with `=`, `+`,
-`-`, `@`, a tab or a carriage return would be read as a formula by Excel or LibreOffice
-(CSV injection, OWASP). Such values get a leading apostrophe, the conventional neutraliser.
+Account names, OU and policy names, role names and tags are attacker-controlled: a value starting
+with `=`, `+`, `-`, `@`, a tab, a carriage return or a line feed would be read as a formula by Excel
+or LibreOffice (CSV injection, OWASP). Such values get a leading apostrophe, the conventional
+neutraliser. The workbook applies `safe_cell` to every text cell (workbook.xl_text); every CSV is
+written by `write_csv` below, which applies it to every cell and quotes any value holding a CR or
+LF, so a value can never end its row and start a new one. No other module writes CSV (a test holds
+this), so a new tabular output cannot skip the rule.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+import pandas as pd
+
+from auditor.report.files import write_atomic
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def csv_frame(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
+    """A table given as plain rows, in the shape `write_csv` takes (text kept as text)."""
+    return pd.DataFrame(list(rows), columns=list(columns), dtype=object)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """`frame` as an RFC 4180 CSV at `path` (atomically), every header and cell through `safe_cell`."""
+    safe = frame.map(safe_cell) if not frame.empty else frame
+    safe = safe.rename(columns=safe_cell)
+
+    def dump(fh: IO[bytes]) -> None:
+        # Streamed to the file in pandas' chunks: regions.csv at 10,000 accounts is ~200 MB, and
+        # a whole-file string plus its encoded copy would double the run's peak memory.
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        # CRLF line ends: the csv module quotes any field holding a character of the line
+        # terminator, so a bare CR or LF in a value stays inside its quoted cell (with "\n" alone a
+        # bare CR went out unquoted and split the row for readers that take CR as a line end).
+        safe.to_csv(text, index=False, lineterminator="\r\n")
+        text.flush()
+        text.detach()  # leave the binary file open for write_atomic's fsync
+
+    return write_atomic(path, dump)

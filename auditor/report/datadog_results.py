@@ -42,6 +42,7 @@ from auditor.datadog.result_names import (
 )
 from auditor.model import AuditResult, Finding, Severity
 from auditor.report.history import NEW, RESOLVED, current_findings, is_failing
+from auditor.terminal import UNSAFE
 
 MAX_TITLE = 100  # Datadog's limits on an event
 MAX_TEXT = 4000
@@ -49,7 +50,6 @@ MAX_LISTED = 40  # finding lines in the event, new and resolved together; the re
 MAX_NAME = 64
 OTHER_CHECK = "other"  # a check id not in the catalogue (a run folder from another version)
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _TAG_VALUE = re.compile(r"[^a-z0-9_.\-/]")
 
 
@@ -205,5 +205,5 @@ def _line(f: Finding) -> str:
 
 def clean(text: str, *, limit: int = 200) -> str:
     """Untrusted text for the event: no control or bidi characters, no @-notification, bounded."""
-    text = _UNSAFE.sub(" ", text).replace("@", "\uff20")  # fullwidth at: reads the same, notifies nobody
+    text = UNSAFE.sub(" ", text).replace("@", "\uff20")  # fullwidth at: reads the same, notifies nobody
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -5,7 +5,8 @@ so a reader can tell "audited, all fine" from "not audited": the latter has no r
 
 - `exclusions.json`: `[{"account_id", "account_name", "exclude": [...], "include_only": [...]}]`,
   sorted by account id; `include_only` is the audited regions minus `exclude`, in audit order.
-- `exclusions.csv`: the same, lists `;`-separated.
+- `exclusions.csv`: the same, lists `;`-separated, written through the shared cell rule
+  (cells.write_csv: an account name is never a formula).
 - `exclusions.tf.json`: a Terraform JSON file declaring three locals, maps from AWS account id to
   a region list, and the accounts with no region left::
 
@@ -29,16 +30,17 @@ Every file is written to a temporary name in the run folder and renamed into pla
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only
 from auditor.checks.include_only import NO_REGION_LEFT, REASON, include_only_to_propose
 from auditor.model import Account, Exclusion, ExpectedValues
-from auditor.report.files import write_json, write_text
+from auditor.report.cells import csv_frame, write_csv
+from auditor.report.files import write_json
 
 CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
 
@@ -164,14 +166,9 @@ def _why_no_config_id(account_id: str, ev: ExpectedValues | None, datadog_api_so
     return f"the expected values came from a CSV file, which holds no Datadog config id: {lookup}"
 
 
-def exclusions_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        w.writerow([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
-                    ";".join(r["include_only"])])
-    return buf.getvalue()
+def exclusions_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    return csv_frame(CSV_COLUMNS, ([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
+                                    ";".join(r["include_only"])] for r in rows))
 
 
 def write_exclusions(
@@ -200,7 +197,7 @@ def write_exclusions(
     patches = patch_entries(fixed, expected_by_id, accounts_by_id, datadog_api_source=api_source)
     return [
         write_json(run_dir / "exclusions.json", rows),
-        write_text(run_dir / "exclusions.csv", exclusions_csv(rows)),
+        write_csv(run_dir / "exclusions.csv", exclusions_table(rows)),
         write_json(run_dir / "exclusions.tf.json", terraform_locals(rows)),
         write_json(run_dir / "datadog_patches.json", patches),
     ]

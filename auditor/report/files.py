@@ -18,14 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-FILE_MODE = 0o600
+from auditor.safefs import FILE_MODE
+
 DIR_MODE = 0o700
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # a run folder's name: its UTC start, sortable as text
 
 
 def make_run_dir(output_dir: Path, when: datetime | None = None) -> Path:
     """A new `<output_dir>/<UTC timestamp>/`, never an existing one."""
     output_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (when or datetime.now(UTC)).strftime(STAMP_FORMAT)
     for n in range(1000):
         candidate = output_dir / (stamp if n == 0 else f"{stamp}-{n}")
         try:

@@ -12,7 +12,8 @@ this run could not audit (error, skipped, not reached) and Datadog-side findings
 failed this run are dropped instead, because "not seen" is not "fixed".
 
 The previous run is the newest earlier run folder in the same output folder whose run.json is
-readable and says `complete: true`; with none, findings keep change "" (not compared).
+readable and says `complete: true`; with none, findings keep change "" (not compared). A folder
+stamped later than now is not an earlier run (retention.list_run_folders), whatever it holds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.checks.datadog_side import API_ERROR
@@ -61,9 +63,11 @@ def _complete(run_dir: Path) -> bool:
     return isinstance(data, dict) and data.get("complete") is True
 
 
-def load_previous_run(output_dir: Path, *, before: str | None = None) -> PreviousRun | None:
-    """The newest complete run folder (named before `before`, when given) with readable findings."""
-    for run_dir in reversed(list_run_folders(output_dir)):
+def load_previous_run(output_dir: Path, *, before: str | None = None,
+                      now: datetime | None = None) -> PreviousRun | None:
+    """The newest complete run folder stamped before `now` (default: the clock; and named before
+    `before`, when given) with readable findings."""
+    for run_dir in reversed(list_run_folders(output_dir, now=datetime.now(UTC) if now is None else now)):
         if before is not None and run_dir.name >= before:
             continue
         if not _complete(run_dir):

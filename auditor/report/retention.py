@@ -11,9 +11,10 @@ import logging
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.report.files import write_text
+from auditor.report.files import STAMP_FORMAT, write_text
 
 log = logging.getLogger("auditor")
 
@@ -30,26 +31,45 @@ def run_folder_key(name: str) -> tuple[str, int] | None:
     return m.group(1), int(m.group(2) or 0)
 
 
-def list_run_folders(output_dir: Path) -> list[Path]:
-    """Run folders directly under output_dir, oldest first (real folders only, not symlinks)."""
+def list_run_folders(output_dir: Path, *, now: datetime | None = None) -> list[Path]:
+    """Run folders directly under output_dir, oldest first (real folders only, not symlinks).
+
+    With `now`, only those stamped at or before it: the runs that already happened.
+    """
     try:
         entries = list(output_dir.iterdir())
     except FileNotFoundError:
         return []
     runs = [p for p in entries if run_folder_key(p.name) is not None and p.is_dir() and not p.is_symlink()]
+    if now is not None:
+        present = now.strftime(STAMP_FORMAT)
+        runs = [p for p in runs if (run_folder_key(p.name) or ("", 0))[0] <= present]
     return sorted(runs, key=lambda p: run_folder_key(p.name) or ("", 0))
 
 
-def apply_retention(output_dir: Path, keep: int, newest: Path) -> list[Path]:
+def future_run_folders(output_dir: Path, now: datetime) -> list[Path]:
+    """Run folders stamped after `now`, oldest first."""
+    past = set(list_run_folders(output_dir, now=now))
+    return [p for p in list_run_folders(output_dir) if p not in past]
+
+
+def apply_retention(output_dir: Path, keep: int, newest: Path, *, now: datetime | None = None) -> list[Path]:
     """Delete all but the `keep` newest run folders (never `newest`), then point `latest` at newest.
 
-    Returns the folders deleted. A folder that cannot be deleted is logged and left in place.
+    Folders stamped after `now` (default: the clock) are left alone and not counted. Returns the
+    folders deleted. A folder that cannot be deleted is logged and left in place.
     """
     if keep < 1:
         raise ValueError(f"keep must be at least 1, got {keep}")
     if newest.parent.resolve() != output_dir.resolve() or run_folder_key(newest.name) is None:
         raise ValueError(f"{newest} is not a run folder directly under {output_dir}")
-    runs = list_run_folders(output_dir)
+    now = datetime.now(UTC) if now is None else now
+    future = future_run_folders(output_dir, now)
+    if future:
+        log.warning("retention: %d run folder(s) in %s are dated in the future and are neither counted nor "
+                    "deleted (a wrong clock, or not written by the auditor): %s",
+                    len(future), output_dir, ", ".join(p.name for p in future))
+    runs = list_run_folders(output_dir, now=now)
     kept = {p.name for p in runs[-keep:]} | {newest.name}
     deleted: list[Path] = []
     for run in runs:

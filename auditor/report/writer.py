@@ -6,40 +6,21 @@ run.json is written last, so a folder whose run.json says `complete: true` holds
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from auditor.model import AuditResult, Status
 from auditor.report.background import write_in_background
-from auditor.report.cells import safe_cell
+from auditor.report.cells import write_csv
 from auditor.report.exclusions import write_exclusions
-from auditor.report.files import make_run_dir, write_atomic, write_json
+from auditor.report.files import make_run_dir, write_json
 from auditor.report.history import current_findings
 from auditor.report.inventory_json import inventory_to_dict
 from auditor.report.serialize import to_jsonable
 from auditor.report.tables import findings_frame, regions_frame
 from auditor.report.workbook import write_workbook
-
-
-def write_csv(path: Path, df: pd.DataFrame) -> Path:
-    safe = df.map(safe_cell) if not df.empty else df
-
-    def dump(fh: Any) -> None:
-        # Streamed to the file in pandas' chunks: regions.csv at 10,000 accounts is ~200 MB, and
-        # a whole-file string plus its encoded copy would double the run's peak memory.
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-        # RFC 4180 line ends: the csv module then quotes any field holding a CR or LF, so a
-        # hostile value cannot start a new row (which a spreadsheet could read as a formula).
-        safe.to_csv(text, index=False, lineterminator="\r\n")
-        text.flush()
-        text.detach()  # leave the binary file open for write_atomic's fsync
-
-    return write_atomic(path, dump)
 
 
 def run_summary(result: AuditResult, *, exit_code: int | None = None) -> dict[str, Any]:
