@@ -14,8 +14,9 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from auditor.policy.glob import glob_text_match
 
 _PRINCIPAL_TYPES = {
     "aws": "AWS",
@@ -82,26 +83,14 @@ class Statement:
         return tuple(c for c in self.conditions if c.key.lower() == key.lower())
 
 
-@lru_cache(maxsize=4096)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
-
-
 def wildcard_match(pattern: str, value: str) -> bool:
     """IAM `*`/`?` matching, case-insensitive (action names are)."""
-    return _pattern(pattern).fullmatch(value) is not None
-
-
-@lru_cache(maxsize=4096)
-def _case_pattern(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(body, re.DOTALL)
+    return glob_text_match(pattern, value, ignore_case=True)
 
 
 def wildcard_match_case(pattern: str, value: str) -> bool:
     """StringLike matching: `*`/`?` wildcards, case-sensitive."""
-    return _case_pattern(pattern).fullmatch(value) is not None
+    return glob_text_match(pattern, value)
 
 
 def parse_principal(ptype: str, value: str) -> Principal:
