@@ -111,19 +111,26 @@ def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
 
 
 def _read_policies(reader: InventoryReader) -> tuple[Inventory, str]:
-    """The whole inventory, and "" ; or, when a stop request lands while the policies are still being
-    listed (after every account is read: the policies' target listings are the longest chains), the
-    tree alone and why: the accounts already read are kept, and no region is judged."""
+    """The whole inventory, and "" ; or, when a stop request or an AWS error lands while the policies
+    are still being listed (after every account is read: the policies' target listings are the
+    longest chains), the tree alone and why: the accounts already read are kept, and no region is
+    judged. Without the tree (the walk itself failed) there is nothing to stand on: raised."""
     try:
         return _deduplicated(reader.inventory(), warn=True), ""
     except (KeyboardInterrupt, Interrupted) as exc:
-        structure = reader.structure_if_walked()
-        if structure is None:  # the walk itself was interrupted: nothing to stand on
-            raise
-        name = stop_signal_name(exc)
-        why = f"interrupted by {name} while the organization's policies were being read"
-        log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
-        return _deduplicated(structure, warn=True), why
+        why = f"interrupted by {stop_signal_name(exc)} while the organization's policies were being read"
+        return _tree_alone(reader, why, exc)
+    except (ClientError, BotoCoreError) as exc:
+        why = f"the organization's policies could not be read ({exc})"
+        return _tree_alone(reader, why, exc)
+
+
+def _tree_alone(reader: InventoryReader, why: str, exc: BaseException) -> tuple[Inventory, str]:
+    structure = reader.structure_if_walked()
+    if structure is None:
+        raise exc
+    log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
+    return _deduplicated(structure, warn=True), why
 
 
 def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[str, AccountSnapshot]:
