@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.policy.glob import Pattern, glob_text_match, parse_pattern
+from auditor.policy.policy_json import PolicyJsonError, load_policy_json
 
 
 class PolicyError(ValueError):
@@ -130,8 +131,8 @@ def parse_policy(document: str | dict[str, Any], *, policy_id: str = "", name: s
     where = f"policy {policy_id or '?'}" + (f" ({name})" if name else "")
     if isinstance(document, str):
         try:
-            data = json.loads(document)
-        except (ValueError, RecursionError) as exc:
+            data = load_policy_json(document)
+        except PolicyJsonError as exc:
             raise PolicyError(f"{where}: not valid JSON: {exc}", policy_id=policy_id) from None
     else:
         data = document
@@ -139,8 +140,9 @@ def parse_policy(document: str | dict[str, Any], *, policy_id: str = "", name: s
         return _parse(data, where, policy_id, name)
     except PolicyError:
         raise
-    except (RecursionError, ValueError, TypeError, OverflowError) as exc:  # pragma: no cover - defence
-        raise PolicyError(f"{where}: cannot read the document: {exc}", policy_id=policy_id) from None
+    except (RecursionError, ValueError, TypeError, OverflowError, AttributeError) as exc:  # a decoded object
+        raise PolicyError(f"{where}: cannot read the document: {type(exc).__name__}: {str(exc)[:200]}",
+                          policy_id=policy_id) from None
 
 
 def _parse(data: Any, where: str, policy_id: str, name: str) -> PolicyDocument:
