@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -147,6 +148,13 @@ def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[s
     return out
 
 
+def _deadline_passed(deadline: float, seconds: float) -> str:
+    """The analysis's stop question: the run deadline, worded like the fan-out's."""
+    if time.monotonic() < deadline:
+        return ""
+    return f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached"
+
+
 class _Progress:
     """The progress bar, made once the number of accounts to read is known (the tree is walked).
     Called from the main thread only."""
@@ -207,7 +215,7 @@ def run_audit(
         aws_managed = collected.aws_managed_documents
         regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
         with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
-            findings, verdicts, exclusions = analyze(
+            analysis = analyze(
                 inventory,
                 snapshots,
                 cfg=cfg,
@@ -217,15 +225,17 @@ def run_audit(
                 extra_findings=expected.findings,
                 datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
                 policies_unread=policies_unread,
+                should_stop=partial(_deadline_passed, deadline, cfg.run.run_timeout_seconds),
             )
+    incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)
     run = RunInfo(
         started_at=started,
         finished_at=now_iso(),
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],
-        complete=not (collected.incomplete_reason or policies_unread),
-        incomplete_reason=collected.incomplete_reason or policies_unread,
+        complete=not incomplete,
+        incomplete_reason=incomplete,
         api_calls=tuple(gateway.api_calls().items()),
     )
     return AuditResult(
@@ -233,9 +243,9 @@ def run_audit(
         inventory=inventory,
         audited_regions=tuple(regions),
         snapshots=tuple(snapshots.values()),
-        findings=tuple(findings),
-        regions=tuple(verdicts),
-        exclusions=tuple(exclusions),
+        findings=analysis.findings,
+        regions=analysis.verdicts,
+        exclusions=analysis.exclusions,
         skipped=scope.skipped,
         expected=tuple(expected.values.values()),
         aws_managed_documents=tuple(sorted(aws_managed.items())),
