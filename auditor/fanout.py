@@ -21,25 +21,13 @@ from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import AwsGateway
 from auditor.config import Config
 from auditor.model import Account, AccountError, AccountSnapshot
+from auditor.stop import Interrupted as Interrupted
+from auditor.stop import stop_signal_name as stop_signal_name
 
 log = logging.getLogger("auditor")
 # One line per account outcome. The console shows only the warnings of this logger (an
 # organization of thousands of accounts would drown it); the log file keeps every line.
 account_log = logging.getLogger("auditor.accounts")
-
-
-class Interrupted(BaseException):
-    """A stop request (SIGTERM) raised in the main thread. BaseException, like KeyboardInterrupt,
-    so that no `except Exception` on the way swallows it."""
-
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
-def stop_signal_name(exc: BaseException) -> str:
-    """The signal behind a stop request: an `Interrupted`'s, or SIGINT for a KeyboardInterrupt."""
-    return exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
 
 
 @dataclass(frozen=True)

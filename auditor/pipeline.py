@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -111,19 +112,26 @@ def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
 
 
 def _read_policies(reader: InventoryReader) -> tuple[Inventory, str]:
-    """The whole inventory, and "" ; or, when a stop request lands while the policies are still being
-    listed (after every account is read: the policies' target listings are the longest chains), the
-    tree alone and why: the accounts already read are kept, and no region is judged."""
+    """The whole inventory, and "" ; or, when a stop request or an AWS error lands while the policies
+    are still being listed (after every account is read: the policies' target listings are the
+    longest chains), the tree alone and why: the accounts already read are kept, and no region is
+    judged. Without the tree (the walk itself failed) there is nothing to stand on: raised."""
     try:
         return _deduplicated(reader.inventory(), warn=True), ""
     except (KeyboardInterrupt, Interrupted) as exc:
-        structure = reader.structure_if_walked()
-        if structure is None:  # the walk itself was interrupted: nothing to stand on
-            raise
-        name = stop_signal_name(exc)
-        why = f"interrupted by {name} while the organization's policies were being read"
-        log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
-        return _deduplicated(structure, warn=True), why
+        why = f"interrupted by {stop_signal_name(exc)} while the organization's policies were being read"
+        return _tree_alone(reader, why, exc)
+    except (ClientError, BotoCoreError) as exc:
+        why = f"the organization's policies could not be read ({exc})"
+        return _tree_alone(reader, why, exc)
+
+
+def _tree_alone(reader: InventoryReader, why: str, exc: BaseException) -> tuple[Inventory, str]:
+    structure = reader.structure_if_walked()
+    if structure is None:
+        raise exc
+    log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
+    return _deduplicated(structure, warn=True), why
 
 
 def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[str, AccountSnapshot]:
@@ -138,6 +146,13 @@ def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[s
                                                                      "not listed yet"))
         out[a.id] = snap
     return out
+
+
+def _deadline_passed(deadline: float, seconds: float) -> str:
+    """The analysis's stop question: the run deadline, worded like the fan-out's."""
+    if time.monotonic() < deadline:
+        return ""
+    return f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached"
 
 
 class _Progress:
@@ -200,7 +215,7 @@ def run_audit(
         aws_managed = collected.aws_managed_documents
         regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
         with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
-            findings, verdicts, exclusions = analyze(
+            analysis = analyze(
                 inventory,
                 snapshots,
                 cfg=cfg,
@@ -210,15 +225,17 @@ def run_audit(
                 extra_findings=expected.findings,
                 datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
                 policies_unread=policies_unread,
+                should_stop=partial(_deadline_passed, deadline, cfg.run.run_timeout_seconds),
             )
+    incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)
     run = RunInfo(
         started_at=started,
         finished_at=now_iso(),
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],
-        complete=not (collected.incomplete_reason or policies_unread),
-        incomplete_reason=collected.incomplete_reason or policies_unread,
+        complete=not incomplete,
+        incomplete_reason=incomplete,
         api_calls=tuple(gateway.api_calls().items()),
     )
     return AuditResult(
@@ -226,9 +243,9 @@ def run_audit(
         inventory=inventory,
         audited_regions=tuple(regions),
         snapshots=tuple(snapshots.values()),
-        findings=tuple(findings),
-        regions=tuple(verdicts),
-        exclusions=tuple(exclusions),
+        findings=analysis.findings,
+        regions=analysis.verdicts,
+        exclusions=analysis.exclusions,
         skipped=scope.skipped,
         expected=tuple(expected.values.values()),
         aws_managed_documents=tuple(sorted(aws_managed.items())),

@@ -72,8 +72,8 @@ def analyse_and_write(accounts: int, region_count: int, action_count: int, out: 
     cfg = config_from_dict({"datadog": {"expected_values": "none"},
                             "regions": {"audited": list(audited), "probe_actions": list(actions)}})
     w = time.perf_counter()
-    findings, verdicts, exclusions = analyze(inventory, snapshots, cfg=cfg, regions=audited, expected={},
-                                             aws_managed_documents={})
+    analysis = analyze(inventory, snapshots, cfg=cfg, regions=audited, expected={}, aws_managed_documents={})
+    findings, verdicts, exclusions = analysis.findings, analysis.verdicts, analysis.exclusions
     analysis_seconds = time.perf_counter() - w
     after_analysis = peak_rss_mb()
     result = AuditResult(

@@ -35,6 +35,14 @@ _SPECS: tuple[CheckSpec, ...] = (
         "Grant the audit role the read-only IAM permissions in config/audit-role-policy.json.",
     ),
     CheckSpec(
+        "analysis_error",
+        Severity.HIGH,
+        "The auditor could not finish analysing this account",
+        "The detail says why: a stop request or the run deadline ([run] run_timeout_seconds) during the "
+        "analysis (run again, or raise the deadline), or a document the auditor could not read (fix it, "
+        "or report the detail: every other account was audited).",
+    ),
+    CheckSpec(
         "role_missing",
         Severity.HIGH,
         "The Datadog integration role does not exist",

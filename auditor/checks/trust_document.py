@@ -14,8 +14,10 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from auditor.policy.glob import glob_text_match
+from auditor.policy.policy_json import PolicyJsonError, load_policy_json
 
 _PRINCIPAL_TYPES = {
     "aws": "AWS",
@@ -82,26 +84,14 @@ class Statement:
         return tuple(c for c in self.conditions if c.key.lower() == key.lower())
 
 
-@lru_cache(maxsize=4096)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
-
-
 def wildcard_match(pattern: str, value: str) -> bool:
     """IAM `*`/`?` matching, case-insensitive (action names are)."""
-    return _pattern(pattern).fullmatch(value) is not None
-
-
-@lru_cache(maxsize=4096)
-def _case_pattern(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(body, re.DOTALL)
+    return glob_text_match(pattern, value, ignore_case=True)
 
 
 def wildcard_match_case(pattern: str, value: str) -> bool:
     """StringLike matching: `*`/`?` wildcards, case-sensitive."""
-    return _case_pattern(pattern).fullmatch(value) is not None
+    return glob_text_match(pattern, value)
 
 
 def parse_principal(ptype: str, value: str) -> Principal:
@@ -121,7 +111,17 @@ def parse_principal(ptype: str, value: str) -> Principal:
 
 
 def parse_policy(document: str | dict[str, Any], *, trust: bool) -> tuple[Statement, ...]:
-    """Normalize a policy document. `trust`: a role trust policy, so every statement needs a principal."""
+    """Normalize a policy document. `trust`: a role trust policy, so every statement needs a principal.
+    Raises PolicyDocumentError only."""
+    try:
+        return _parse(document, trust)
+    except PolicyDocumentError:
+        raise
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # e.g. a decoded object too big to show
+        raise PolicyDocumentError(f"cannot read the document: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _parse(document: str | dict[str, Any], trust: bool) -> tuple[Statement, ...]:
     data = _load(document)
     if not isinstance(data, dict):
         raise PolicyDocumentError(f"the document must be a JSON object, found {_type(data)}")
@@ -152,11 +152,9 @@ def _load(document: str | dict[str, Any]) -> Any:
     if not text:
         raise PolicyDocumentError("the document is empty")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyDocumentError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise PolicyDocumentError("not valid JSON: nested too deeply") from None
+        return load_policy_json(text)
+    except PolicyJsonError as exc:
+        raise PolicyDocumentError(f"not valid JSON: {exc}") from None
 
 
 def _statement(item: Any, index: int, where: str, trust: bool) -> Statement:

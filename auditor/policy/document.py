@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from auditor.policy.glob import Pattern, glob_match, parse_pattern
+from auditor.policy.glob import Pattern, glob_text_match, parse_pattern
+from auditor.policy.policy_json import PolicyJsonError, load_policy_json
 
 
 class PolicyError(ValueError):
@@ -101,7 +103,6 @@ class Statement:
     effect: str  # Allow | Deny
     actions: tuple[str, ...]
     not_action: bool
-    action_regex: re.Pattern[str]
     resources: tuple[Pattern, ...]
     not_resource: bool
     principals: tuple[Principal, ...] | None  # None: no Principal element
@@ -113,7 +114,7 @@ class Statement:
         return f"{self.sid!r} (#{self.index})" if self.sid else f"#{self.index}"
 
     def action_matches(self, action: str) -> bool:
-        hit = self.action_regex.fullmatch(action) is not None
+        hit = _actions_cover(self.actions, action)
         return hit != self.not_action
 
 
@@ -130,8 +131,8 @@ def parse_policy(document: str | dict[str, Any], *, policy_id: str = "", name: s
     where = f"policy {policy_id or '?'}" + (f" ({name})" if name else "")
     if isinstance(document, str):
         try:
-            data = json.loads(document)
-        except (ValueError, RecursionError) as exc:
+            data = load_policy_json(document)
+        except PolicyJsonError as exc:
             raise PolicyError(f"{where}: not valid JSON: {exc}", policy_id=policy_id) from None
     else:
         data = document
@@ -139,8 +140,9 @@ def parse_policy(document: str | dict[str, Any], *, policy_id: str = "", name: s
         return _parse(data, where, policy_id, name)
     except PolicyError:
         raise
-    except (RecursionError, ValueError, TypeError, OverflowError) as exc:  # pragma: no cover - defence
-        raise PolicyError(f"{where}: cannot read the document: {exc}", policy_id=policy_id) from None
+    except (RecursionError, ValueError, TypeError, OverflowError, AttributeError) as exc:  # a decoded object
+        raise PolicyError(f"{where}: cannot read the document: {type(exc).__name__}: {str(exc)[:200]}",
+                          policy_id=policy_id) from None
 
 
 def _parse(data: Any, where: str, policy_id: str, name: str) -> PolicyDocument:
@@ -203,7 +205,6 @@ def _statement(index: int, item: Any, where: str, policy_id: str, variables: boo
         effect=effect,
         actions=actions,
         not_action=not_action,
-        action_regex=_action_regex(actions),
         resources=tuple(parse_pattern(r, wildcards=True, variables=variables) for r in resources) or (
             parse_pattern("*", wildcards=True, variables=False),),
         not_resource=not_resource,
@@ -367,16 +368,13 @@ def parse_binary(text: str) -> bytes | None:
         return None
 
 
-def _action_regex(actions: tuple[str, ...]) -> re.Pattern[str]:
-    """One case-insensitive regex for all of a statement's action patterns."""
-    parts = []
-    for a in actions:
-        parts.append("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in a))
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+@lru_cache(maxsize=65536)  # the same statements meet the same few probe actions in every account
+def _actions_cover(patterns: tuple[str, ...], action: str) -> bool:
+    return any(glob_text_match(p, action, ignore_case=True) for p in patterns)
 
 
 def action_pattern_matches(pattern: str, action: str) -> bool:
-    return glob_match(parse_pattern(pattern, wildcards=True, variables=False).tokens, action, ignore_case=True)
+    return glob_text_match(pattern, action, ignore_case=True)
 
 
 def _kind(value: Any) -> str:

@@ -7,8 +7,9 @@ the region exclusion lists and one finding per account and kind of problem. Pure
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.checks.catalogue import CheckSpec, finding, register
@@ -26,12 +27,16 @@ from auditor.model import (
 from auditor.policy.chain import DENIED, INDETERMINATE, Decision
 from auditor.policy.engine import AccountView, Evaluator, split_on_account
 from auditor.policy.requests import ASSUME_ROLE, RoleFacts, role_facts
+from auditor.stop import STOP_REQUESTS
+
+log = logging.getLogger("auditor")
 
 SCP_REGION_DENIED = "scp_region_denied"
 RCP_ASSUME_ROLE_DENIED = "rcp_assume_role_denied"
 ORG_POLICIES_ALLOW = "org_policies_allow"
 REGION_INDETERMINATE = "region_indeterminate"
 POLICY_DOCUMENT_INVALID = "policy_document_invalid"
+ANALYSIS_ERROR = "analysis_error"  # in the catalogue (checks/catalogue.py): the analysis at large uses it
 
 register(
     CheckSpec(
@@ -83,6 +88,33 @@ class RegionAnalysis:
 
 
 @dataclass(frozen=True)
+class StopCheck:
+    """Asked between accounts: `poll()` gives a reason to stop ("" to go on); `interrupted(exc)` turns
+    a stop request caught on the way into the reason. Both come from the analysis."""
+
+    poll: Callable[[], str]
+    interrupted: Callable[[BaseException], str]
+
+
+def _go_on() -> str:
+    return ""
+
+
+def _reraise(exc: BaseException) -> str:
+    raise exc
+
+
+NEVER_STOP = StopCheck(_go_on, _reraise)
+
+
+def analysis_error(account: Account, what: str, exc: Exception) -> Finding:
+    """A failure nobody foresaw while analysing one account: its finding, never the end of the run."""
+    return finding(ANALYSIS_ERROR, account, Status.ERROR,
+                   f"{what} failed on this account's documents ({type(exc).__name__}: {str(exc)[:300]}); "
+                   "every other account was audited.", evidence=type(exc).__name__)
+
+
+@dataclass(frozen=True)
 class RegionCell:
     """One account x region, before it becomes a RegionVerdict."""
 
@@ -100,11 +132,13 @@ def evaluate_regions(
     site: str,
     role_name: str,
     exclude_partial: bool,
+    should_stop: StopCheck = NEVER_STOP,
 ) -> RegionAnalysis:
     # The matrix shows no statement's reasoning (`auditor explain` does): decisions without words are
     # cheaper and give the same verdicts, texts, findings and exclusions (tests/policy/test_words_free.py).
     return matrix_with(Evaluator(inventory, site=site, words=False), snapshots, regions=regions,
-                       probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial)
+                       probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial,
+                       should_stop=should_stop)
 
 
 def matrix_with(
@@ -115,8 +149,11 @@ def matrix_with(
     probe_actions: Sequence[str],
     role_name: str,
     exclude_partial: bool,
+    should_stop: StopCheck = NEVER_STOP,
 ) -> RegionAnalysis:
-    """`evaluate_regions` through `ev` (its inventory, site and wording)."""
+    """`evaluate_regions` through `ev` (its inventory, site and wording). Once `should_stop` gives a
+    reason, the accounts left are not judged (the rows already made are kept); an account whose
+    row fails in a way nobody foresaw is not judged either, with an `analysis_error` finding."""
     inventory = ev.inventory
     verdicts: list[RegionVerdict] = []
     findings: list[Finding] = list(_invalid_policy_findings(ev, inventory))
@@ -127,21 +164,41 @@ def matrix_with(
     for account in inventory.accounts:
         snap = snapshots.get(account.id)
         why = _not_audited(account, snap)
+        if not why and (stopped := should_stop.poll()):
+            why = f"not judged: {stopped}"
         if why:
             verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
             continue
-        view = ev.view(account, role_facts(account, snap, inventory.partition, role_name))
-        row = rows.get(view.group)
-        if row is None:
-            cells = [region_cell(ev, view, r, probe_actions) for r in regions]
-            row = rows[view.group] = _Row.of(ev, account.id, cells, regions, exclude_partial)
-        else:
-            ev.requests += len(regions) * (len(probe_actions) + 1)
+        assert snap is not None
+        try:
+            row = _row(ev, rows, account, snap, regions, probe_actions, role_name, exclude_partial)
+        except STOP_REQUESTS as exc:
+            why = f"not judged: {should_stop.interrupted(exc)}"
+        except Exception as exc:  # one account's documents must never end the run
+            log.error("account %s: the region matrix failed: %s", account.id, type(exc).__name__)
+            findings.append(analysis_error(account, "The region matrix", exc))
+            why = f"not judged: analysis error ({type(exc).__name__})"
+        if why:
+            verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
+            continue
         verdicts += row.verdicts_for(account.id)
         findings += [finding(check, account, status, detail, evidence=account.id.join(evidence))
                      for check, status, detail, evidence in row.findings]
         exclusions.append(Exclusion(account.id, row.exclusion.exclude, row.exclusion.include_only))
     return RegionAnalysis(tuple(verdicts), tuple(findings), tuple(exclusions), ev.requests, ev.evaluations)
+
+
+def _row(ev: Evaluator, rows: dict[tuple[object, ...], _Row], account: Account, snap: AccountSnapshot,
+         regions: Sequence[str], probe_actions: Sequence[str], role_name: str, exclude_partial: bool) -> _Row:
+    """The account's region row: its group's, computed by the group's first account."""
+    view = ev.view(account, role_facts(account, snap, ev.inventory.partition, role_name))
+    row = rows.get(view.group)
+    if row is None:
+        cells = [region_cell(ev, view, r, probe_actions) for r in regions]
+        row = rows[view.group] = _Row.of(ev, account.id, cells, regions, exclude_partial)
+    else:
+        ev.requests += len(regions) * (len(probe_actions) + 1)
+    return row
 
 
 @dataclass(frozen=True)

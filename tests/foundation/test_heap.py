@@ -24,7 +24,7 @@ def test_the_analysis_leaves_no_cyclic_garbage_so_pausing_the_collector_loses_no
         found = gc.collect()  # what the paused collector would have had to free
     assert gc.isenabled()
     assert found == 0
-    assert result[0] and result[1]  # findings and verdicts: the analysis did run
+    assert result.findings and result.verdicts  # the analysis did run
 
 
 def test_frozen_heap_keeps_objects_out_of_collections_until_the_outermost_block_ends() -> None:

@@ -69,3 +69,36 @@ def test_malformed_trust_inline_and_organization_policies_become_findings(org: O
     unreadable = ("role_permissions_unverified", "role_permissions_missing")
     permissions = {f["account_id"] for f in findings if f["check"] in unreadable and f["status"] != "pass"}
     assert permissions == set(by_account)  # the inline policy could not be read as granting anything
+
+
+HUGE_NUMBER = "9" * 5000  # beyond Python's int/str conversion limit (4300 digits): a ValueError
+
+
+def test_a_5000_digit_number_in_one_trust_policy_and_the_scp_ends_in_findings_and_every_account_is_audited(
+    org: Org, tmp_path: Path
+) -> None:
+    accounts = sorted(org.all_accounts)
+    victim = accounts[0]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{**STATEMENT, "Condition": {
+        "NumericLessThan": {"aws:MultiFactorAuthAge": 1}}}]}).replace('"aws:MultiFactorAuthAge": 1',
+                                                                       f'"aws:MultiFactorAuthAge": {HUGE_NUMBER}')
+    scp = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",'
+           f'"Condition":{{"NumericGreaterThan":{{"aws:MultiFactorAuthAge":{HUGE_NUMBER}}}}}}}]}}')
+    events = org.session.events
+    events.register("after-call.iam.GetRole", _swap(org, ("Role", "AssumeRolePolicyDocument"), {victim: trust}))
+    events.register("after-call.organizations.DescribePolicy",
+                    _swap(org, ("Policy", "Content"), {org.management: scp}))
+    code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert code != EXIT_INCOMPLETE and run_dir is not None
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["complete"] is True and run["accounts_errored"] == 0
+    findings = json.loads((run_dir / "findings.json").read_text())
+    invalid = [f for f in findings if f["check"] == "trust_policy_invalid" and f["status"] != "pass"]
+    assert [f["account_id"] for f in invalid] == [victim]
+    assert "5000 digits" in invalid[0]["detail"]
+    policy_invalid = [f for f in findings if f["check"] == "policy_document_invalid"]
+    assert policy_invalid and "5000 digits" in policy_invalid[0]["detail"]
+    for account in accounts[1:]:  # every other account is audited as usual
+        checks = {f["check"] for f in findings if f["account_id"] == account}
+        assert "external_id_not_compared" in checks, checks  # the role checks ran
+        assert not checks & {"trust_policy_invalid", "analysis_error"}

@@ -222,3 +222,63 @@ def test_signal_while_the_policies_are_still_listed_keeps_every_account_read_and
     findings = json.loads((run_dir / "findings.json").read_text())
     assert {f["check"] for f in findings} & {"role_present", "external_id_not_compared"}  # role checks ran
     assert not {f["check"] for f in findings} & {"scp_region_denied", "rcp_assume_role_denied", "org_policies_allow"}
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ServiceException"])
+def test_aws_error_while_the_policies_are_listed_keeps_every_account_read_and_judges_no_region(
+    org: Org, tmp_path: Path, code: str
+) -> None:
+    # Like a stop request at the same point (above): the accounts already read are not thrown away.
+    def failing_listing(r: Request) -> object:
+        deadline = time.monotonic() + 20
+        while org.faults.sent["iam.GetRole"] < len(org.all_accounts) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return r.error(code, "injected fault", 500 if code == "ServiceException" else 400)
+
+    org.faults.add("organizations.ListTargetsForPolicy", failing_listing)
+    exit_code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert exit_code == EXIT_INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is False
+    assert code in run["incomplete_reason"] and "ListTargetsForPolicy" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    assert snapshot_errors(run_dir) == {}
+    rows = list(csv.DictReader((run_dir / "regions.csv").open()))
+    assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
+    assert all("ListTargetsForPolicy" in r["reason"] for r in rows)
+    assert json.loads((run_dir / "exclusions.json").read_text()) == []
+    findings = json.loads((run_dir / "findings.json").read_text())
+    assert {f["check"] for f in findings} & {"role_present", "external_id_not_compared"}
+    assert "no account was audited" not in (tmp_path / "auditor.log").read_text()
+
+
+def test_signal_during_the_analysis_writes_the_folder_incomplete_with_every_account_read(
+    org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditor.analysis
+
+    real = auditor.analysis.role_findings
+    checked: list[str] = []
+
+    def checks_then_sigterm(acct: object, snap: object, **kw: object) -> object:
+        checked.append(acct.id)  # type: ignore[attr-defined]
+        if len(checked) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # lands in the main thread, inside the analysis
+        return real(acct, snap, **kw)
+
+    monkeypatch.setattr(auditor.analysis, "role_findings", checks_then_sigterm)
+    code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
+    assert code == EXIT_INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["complete"] is False
+    assert "SIGTERM" in run["incomplete_reason"] and "analysis" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    assert snapshot_errors(run_dir) == {}  # every account's reads are kept
+    findings = json.loads((run_dir / "findings.json").read_text())
+    analysed = {f["account_id"] for f in findings if f["check"] == "external_id_not_compared"}
+    not_analysed = {f["account_id"] for f in findings if f["check"] == "analysis_error"}
+    assert analysed and not_analysed and analysed | not_analysed == org.all_accounts
+    rows = list(csv.DictReader((run_dir / "regions.csv").open()))
+    assert {r["account_id"] for r in rows} >= org.all_accounts - {org.management}
+    assert {r["verdict"] for r in rows} == {"not_applicable"}
+    assert "interrupted by SIGTERM before any account result" not in (tmp_path / "auditor.log").read_text()
