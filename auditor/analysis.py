@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from auditor.checks import role_findings
+from auditor.checks.datadog_regions import with_datadog_regions
 from auditor.checks.datadog_side import datadog_findings
 from auditor.config import Config
 from auditor.model import (
@@ -65,7 +66,13 @@ def analyze(
             role_name=cfg.datadog.role_name,
             exclude_partial=cfg.regions.exclude_partial,
         )
-    findings.extend(matrix.findings)
+    exclusions = {e.account_id: e for e in matrix.exclusions}
+    by_account: dict[str, list[RegionVerdict]] = {}
+    for v in matrix.verdicts:
+        by_account.setdefault(v.account_id, []).append(v)
+    # Where Datadog's region setting is known, a denied region is judged against it: one finding
+    # per problem (checks/datadog_regions.py). With a CSV it is not known and the matrix's stand.
+    findings.extend(with_datadog_regions(matrix.findings, inventory, expected, exclusions, by_account, regions))
     # Only the Datadog API lists every account Datadog monitors: with a CSV, an account the
     # file leaves out is not evidence that Datadog does not monitor it.
     if datadog_inventory_complete:
@@ -74,10 +81,11 @@ def analyze(
                 inventory,
                 tuple(snapshots),
                 expected,
-                {e.account_id: e for e in matrix.exclusions},
+                exclusions,
                 tuple(regions),
                 partition=inventory.partition,
                 report_unmonitored=cfg.datadog.report_unmonitored_accounts,
+                verdicts=by_account,
             )
         )
     return findings, list(matrix.verdicts), list(matrix.exclusions)
