@@ -65,6 +65,7 @@ def analyze(
             site=cfg.datadog.site,
             role_name=cfg.datadog.role_name,
             exclude_partial=cfg.regions.exclude_partial,
+            access_key_accounts=[a for a, e in expected.items() if e.uses_access_keys],
         )
     exclusions = {e.account_id: e for e in matrix.exclusions}
     by_account: dict[str, list[RegionVerdict]] = {}

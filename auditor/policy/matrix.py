@@ -8,7 +8,7 @@ the region exclusion lists and one finding per account and kind of problem. Pure
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.checks.catalogue import CheckSpec, finding, register
@@ -100,11 +100,14 @@ def evaluate_regions(
     site: str,
     role_name: str,
     exclude_partial: bool,
+    access_key_accounts: Collection[str] = (),
 ) -> RegionAnalysis:
+    """`access_key_accounts`: accounts Datadog reaches with an IAM user's access keys (no role)."""
     # The matrix shows no statement's reasoning (`auditor explain` does): decisions without words are
     # cheaper and give the same verdicts, texts, findings and exclusions (tests/policy/test_words_free.py).
     return matrix_with(Evaluator(inventory, site=site, words=False), snapshots, regions=regions,
-                       probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial)
+                       probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial,
+                       access_key_accounts=access_key_accounts)
 
 
 def matrix_with(
@@ -115,8 +118,10 @@ def matrix_with(
     probe_actions: Sequence[str],
     role_name: str,
     exclude_partial: bool,
+    access_key_accounts: Collection[str] = (),
 ) -> RegionAnalysis:
     """`evaluate_regions` through `ev` (its inventory, site and wording)."""
+    access_keys = frozenset(access_key_accounts)
     inventory = ev.inventory
     verdicts: list[RegionVerdict] = []
     findings: list[Finding] = list(_invalid_policy_findings(ev, inventory))
@@ -130,7 +135,8 @@ def matrix_with(
         if why:
             verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
             continue
-        view = ev.view(account, role_facts(account, snap, inventory.partition, role_name))
+        view = ev.view(account, role_facts(account, snap, inventory.partition, role_name,
+                                           access_keys=account.id in access_keys))
         row = rows.get(view.group)
         if row is None:
             cells = [region_cell(ev, view, r, probe_actions) for r in regions]

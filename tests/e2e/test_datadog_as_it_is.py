@@ -3,17 +3,22 @@ accounts that already leave their denied regions out, access-key accounts, the p
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import logging
 import os
+import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
+from auditor.checks.catalogue import CATALOGUE
 from auditor.cli import main
 from auditor.demo import build_demo_org
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_access_key_account, dd_account
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 REGION_CHECKS = {"scp_region_denied", "rcp_assume_role_denied", "region_indeterminate",
@@ -97,3 +102,48 @@ def test_with_the_csv_source_the_region_findings_stay_as_before(moto_server, tmp
     main(["run", "--config", str(cfg), "--output-dir", str(tmp_path / "r"), "--quiet"])
     found = _findings(tmp_path / "r" / "latest", by_name["payments-prod"], REGION_CHECKS)
     assert [(f["check"], f["status"]) for f in found] == [("scp_region_denied", "fail")]
+
+
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def test_access_key_accounts_get_one_info_finding_no_role_failure_and_the_secret_goes_nowhere(
+        moto_server, datadog, tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    _, by_name = _org(datadog, {})
+    # ledger-prod has no role at all, legacy-bi a wildcard trust: with access keys neither matters
+    for name in ("ledger-prod", "legacy-bi", "dev-alpha"):
+        item = next(a for a in datadog.accounts if a["attributes"]["aws_account_id"] == by_name[name])
+        datadog.accounts[datadog.accounts.index(item)] = dd_access_key_account(
+            item["id"], by_name[name], ACCESS_KEY_ID, SECRET)
+    _, run_dir = _run(tmp_path, datadog)
+    role_checks = {c for c in CATALOGUE if c.startswith(("role_", "trust_", "external_id"))}
+    for name in ("ledger-prod", "legacy-bi"):
+        found = _findings(run_dir, by_name[name])
+        assert [f["check"] for f in found if f["check"] in role_checks] == []
+        (note,) = [f for f in found if f["check"] == "datadog_access_keys"]
+        assert note["severity"] == "info" and "recommended" in note["detail"]
+    # SCPs still bind the IAM user: Control Tower's region deny applies, but it exempts its own roles by
+    # aws:PrincipalArn, which for an unknown IAM user is unseen: undecided, never guessed
+    regions = {r["region"]: r for r in csv.DictReader((run_dir / "regions.csv").open())
+               if r["account_id"] == by_name["dev-alpha"]}
+    assert regions["us-east-1"]["verdict"] == "allowed"
+    assert regions["eu-central-1"]["verdict"] == "indeterminate"
+    assert regions["eu-central-1"]["unknown_keys"].lower() == "aws:principalarn"
+
+    outputs = [p.read_bytes() for p in run_dir.rglob("*") if p.is_file()]
+    outputs += [p.read_bytes() for p in (tmp_path / "reports").glob("*.log*") if p.is_file()]
+    captured = capsys.readouterr()
+    for blob in [*outputs, captured.out.encode(), captured.err.encode(), caplog.text.encode()]:
+        assert SECRET.encode() not in blob
+        assert SECRET[:12].encode() not in zlib_safe(blob)
+    assert any(b"datadog_access_keys" in blob for blob in outputs)
+
+
+def zlib_safe(blob: bytes) -> bytes:
+    """The workbook is a zip: its sheets are compressed, so look inside."""
+    if blob[:2] != b"PK":
+        return blob
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        return b"".join(z.read(n) for n in z.namelist())
