@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from auditor.checks import role_findings
 from auditor.checks.catalogue import finding
+from auditor.checks.datadog_regions import with_datadog_regions
 from auditor.checks.datadog_side import datadog_findings
 from auditor.config import Config
 from auditor.model import (
@@ -102,10 +103,17 @@ def analyze(
                 role_name=cfg.datadog.role_name,
                 exclude_partial=cfg.regions.exclude_partial,
                 should_stop=StopCheck(stop, stop.interrupted),
+                access_key_accounts=[a for a, e in expected.items() if e.uses_access_keys],
             )
         except STOP_REQUESTS as exc:  # before the first account (the policies being parsed)
             matrix = _unjudged(inventory, regions, stop.interrupted(exc))
-    findings.extend(matrix.findings)
+    exclusions = {e.account_id: e for e in matrix.exclusions}
+    by_account: dict[str, list[RegionVerdict]] = {}
+    for v in matrix.verdicts:
+        by_account.setdefault(v.account_id, []).append(v)
+    # Where Datadog's region setting is known, a denied region is judged against it: one finding
+    # per problem (checks/datadog_regions.py). With a CSV it is not known and the matrix's stand.
+    findings.extend(with_datadog_regions(matrix.findings, inventory, expected, exclusions, by_account, regions))
     # Only the Datadog API lists every account Datadog monitors: with a CSV, an account the
     # file leaves out is not evidence that Datadog does not monitor it. Not when stopped: the
     # comparison needs the exclusions of every account.
@@ -116,10 +124,11 @@ def analyze(
                     inventory,
                     tuple(snapshots),
                     expected,
-                    {e.account_id: e for e in matrix.exclusions},
+                    exclusions,
                     tuple(regions),
                     partition=inventory.partition,
                     report_unmonitored=cfg.datadog.report_unmonitored_accounts,
+                    verdicts=by_account,
                 )
             )
         except STOP_REQUESTS as exc:

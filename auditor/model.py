@@ -226,6 +226,13 @@ class ExpectedValues:
     regions_include_only: tuple[str, ...] = ()
     source: str = ""
     datadog_config_id: str = ""  # Datadog's id of the account config (API source): needed to PATCH it
+    # Datadog reaches the account with an IAM user's access keys instead of a role (`auth_config` holds
+    # `access_key_id`). Only the key id is kept: the secret key is never read.
+    access_key_id: str | None = None
+
+    @property
+    def uses_access_keys(self) -> bool:
+        return bool(self.access_key_id)
 
 
 @dataclass(frozen=True)

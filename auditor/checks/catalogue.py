@@ -50,6 +50,13 @@ _SPECS: tuple[CheckSpec, ...] = (
         "role that exists (see role_name_mismatch).",
     ),
     CheckSpec(
+        "datadog_access_keys",
+        Severity.INFO,
+        "Datadog reaches this account with an IAM user's access keys, not a role",
+        "Datadog recommends a role: set up the account with Datadog's CloudFormation template (role and "
+        "external id), then delete the IAM user's access keys. Until then keep the user's keys rotated.",
+    ),
+    CheckSpec(
         "role_present",
         Severity.INFO,
         "The Datadog integration role is present and healthy",

@@ -8,12 +8,23 @@ comparisons live in their own check modules.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from auditor.checks.catalogue import CheckSpec, finding, register
+from auditor.checks.datadog_regions import why_denied
 from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
-from auditor.model import Account, Exclusion, ExpectedValues, Finding, Inventory, Severity, Status
+from auditor.model import (
+    Account,
+    Exclusion,
+    ExpectedValues,
+    Finding,
+    Inventory,
+    RegionVerdict,
+    Severity,
+    Status,
+)
+from auditor.policy.requests import ASSUME_ROLE
 
 NOT_IN_ORG = "datadog_account_not_in_org"
 MISSING = "datadog_account_missing"
@@ -69,10 +80,12 @@ def datadog_findings(
     *,
     partition: str,
     report_unmonitored: bool,
+    verdicts: Mapping[str, Sequence[RegionVerdict]] | None = None,
 ) -> list[Finding]:
     """Findings for every account Datadog or the organization knows that the two disagree on.
 
     `expected` must be Datadog's full list (the API source): an account absent from it is unmonitored.
+    `verdicts` (the region matrix, by account) lets the regions finding say what denies each region.
     """
     audited = set(audited_account_ids)
     del audited_regions  # exclusions already hold the audited regions minus the denied ones
@@ -94,7 +107,8 @@ def datadog_findings(
             )
         exclusion = exclusions.get(account_id)
         if account_id in audited and exclusion is not None:
-            denied_finding = _regions_include_denied(account, ev, exclusion)
+            denied_finding = _regions_include_denied(inventory, account, ev, exclusion,
+                                                     (verdicts or {}).get(account_id, ()))
             if denied_finding is not None:
                 out.append(denied_finding)
     if report_unmonitored:
@@ -154,23 +168,37 @@ def regions_setting(ev: ExpectedValues) -> dict[str, object]:
     return {"include_only": list(ev.regions_include_only)}
 
 
-def _regions_include_denied(account: Account, ev: ExpectedValues, exclusion: Exclusion) -> Finding | None:
+def _regions_include_denied(inventory: Inventory, account: Account, ev: ExpectedValues, exclusion: Exclusion,
+                            verdicts: Sequence[RegionVerdict]) -> Finding | None:
+    """The account's one actionable region finding: the denied regions Datadog collects from, what denies
+    each, and the corrected include_only. High when an RCP denies Datadog's sts:AssumeRole in one of them
+    (Datadog's "not authorized to perform sts:AssumeRole"), as rcp_assume_role_denied is."""
     denied = denied_in_datadog(ev, exclusion)
     if not denied:
         return None
     proposed = include_only_to_propose(proposed_include_only(ev, exclusion))
     current = "all regions" if ev.regions_include_all else ", ".join(ev.regions_include_only)
-    fix = f"Corrected include_only: {', '.join(proposed)}." if proposed else (
-        f"There is no region left to include: {NO_REGION_REASON}."
+    by_region = {v.region: v for v in verdicts}
+    why = {r: why_denied(inventory, by_region[r]) for r in denied if r in by_region}
+    shown = "; ".join(f"{r} ({why[r]})" if r in why else r for r in denied)
+    left_out = [r for r in exclusion.exclude if r not in denied]
+    fix = (
+        f"Drop {', '.join(denied)}: corrected include_only: {', '.join(proposed)}."
+        if proposed
+        else f"Every region Datadog collects from is denied: there is no region left to include: {NO_REGION_REASON}."
     )
+    rcp = any(ASSUME_ROLE in by_region[r].denied_actions for r in denied if r in by_region)
     return finding(
         REGIONS_INCLUDE_DENIED, account, Status.FAIL,
-        f"Datadog collects from {current}; the organization denies {', '.join(denied)}. {fix}",
+        f"Datadog collects from {current}; the organization denies {shown}. {fix}"
+        + (f" Already left out in Datadog: {', '.join(left_out)}." if left_out else ""),
         evidence=json.dumps({
             "current": regions_setting(ev),
             "denied": list(denied),
+            "why": why,
             "proposed": {"include_only": list(proposed)} if proposed else NO_REGION_LEFT,
         }),
+        severity=Severity.HIGH if rcp else None,
     )
 
 

@@ -20,6 +20,7 @@ from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, Rol
 ROLE_PRESENT = "role_present"
 AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
 ACCOUNT_READ_ERROR = "account_read_error"
+ACCESS_KEYS = "datadog_access_keys"
 
 
 def role_findings(
@@ -39,7 +40,10 @@ def role_findings(
     if snapshot.error is not None:
         out.append(_error_finding(account, snapshot))
         if snapshot.error.stage == "assume_role" or snapshot.role is None:
-            return out  # without the role, "missing" would be a guess
+            return out + _access_keys(account, expected)  # without the role, "missing" would be a guess
+    if expected is not None and expected.uses_access_keys:
+        # Datadog never assumes a role here: role, trust and permission checks do not apply.
+        return out + _access_keys(account, expected)
     ctx = RoleContext.build(
         account,
         site=site,
@@ -63,6 +67,21 @@ def role_findings(
     if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
         out.append(_present(ctx, role, expected))
     return out
+
+
+def _access_keys(account: Account, expected: ExpectedValues | None) -> list[Finding]:
+    if expected is None or not expected.uses_access_keys:
+        return []
+    return [finding(
+        ACCESS_KEYS,
+        account,
+        Status.FAIL,
+        "Datadog reaches this account with an IAM user's access keys (auth_config holds an access key id), not "
+        "a role: the role and trust checks do not apply. A role with an external id is Datadog's recommended "
+        "setup. The IAM user is not known to the auditor, so SCP conditions on the principal (its ARN, name, "
+        "tags) leave regions indeterminate; RCPs do not apply (Datadog calls no sts:AssumeRole here).",
+        evidence=json.dumps({"auth": "access_keys", "datadog_config_id": expected.datadog_config_id}),
+    )]
 
 
 def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:

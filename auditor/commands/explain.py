@@ -60,8 +60,9 @@ def explain_from_run(args: argparse.Namespace) -> str:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _InputError(f"{path}: cannot read the inventory: {exc}") from None
     site, role_name, actions = _settings(args, meta)
+    access_keys = any(e.account_id == args.account and e.uses_access_keys for e in meta.get("expected", ()))
     return explain_region(inventory, snapshots, account_id=args.account, region=args.region,
-                          actions=actions, site=site, role_name=role_name)
+                          actions=actions, site=site, role_name=role_name, access_keys=access_keys)
 
 
 def _settings(args: argparse.Namespace, meta: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:

@@ -304,15 +304,18 @@ def _expected_values(item: Mapping[str, Any], endpoint: str) -> ExpectedValues:
             include_all = bool(regions["include_all"])
     else:
         include_all = True  # the API's documented default
+    # auth_config is a role (role_name, external_id) or access keys (access_key_id and a secret we never read).
+    access_key_id = auth.get("access_key_id") or None
     return ExpectedValues(
         account_id=account_id,
-        role_name=auth.get("role_name"),
-        external_id=auth.get("external_id"),
+        role_name=None if access_key_id else auth.get("role_name"),
+        external_id=None if access_key_id else auth.get("external_id"),
         partition=str(attrs.get("aws_partition") or "aws"),
         regions_include_all=include_all,
         regions_include_only=include_only,
         source=SOURCE,
         datadog_config_id=str(item.get("id") or ""),
+        access_key_id=str(access_key_id) if access_key_id else None,
     )
 
 

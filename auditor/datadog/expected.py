@@ -1,6 +1,8 @@
 """Expected values (what Datadog holds per account) from a CSV file.
 
-Header `account_id,role_name,external_id`, optionally `partition`, in any order. Values are kept
+Header `account_id,role_name,external_id`, optionally `partition` and `access_key_id`, in any order.
+A row with `access_key_id` is an account Datadog reaches with an IAM user's access keys: its role_name
+and external_id must then be empty (Datadog's auth_config is one or the other). Values are kept
 exactly as written, spaces included: a stray space in the role name or external id Datadog was
 given is one of the faults the role checks look for. Account ids are read as text so leading
 zeros survive. An empty cell means "not known" (None), never "empty string".
@@ -15,7 +17,7 @@ from pathlib import Path
 from auditor.model import ExpectedValues
 
 REQUIRED_COLUMNS = ("account_id", "role_name", "external_id")
-OPTIONAL_COLUMNS = ("partition",)
+OPTIONAL_COLUMNS = ("partition", "access_key_id")
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -80,7 +82,7 @@ def _columns(header: list[str], source: str) -> dict[str, int]:
     if missing:
         raise ExpectedValuesError(
             f"{source}: line 1: missing column(s) {', '.join(missing)}; the header must be "
-            f"{','.join(REQUIRED_COLUMNS)}[,partition]"
+            f"{','.join(REQUIRED_COLUMNS)}[,partition][,access_key_id]"
         )
     return {name: i for i, name in enumerate(names)}
 
@@ -100,10 +102,17 @@ def _row(values: dict[str, str], columns: dict[str, int], source: str, line: int
     partition = values.get("partition") or None
     if partition is not None and partition not in PARTITIONS:
         raise ExpectedValuesError(f"{where('partition')}: {partition!r} is not one of {', '.join(PARTITIONS)}")
+    access_key_id = values.get("access_key_id") or None
+    if access_key_id and (values["role_name"] or values["external_id"]):
+        raise ExpectedValuesError(
+            f"{where('access_key_id')}: an account Datadog reaches with access keys has no role: leave role_name "
+            "and external_id empty (Datadog holds one or the other)"
+        )
     return ExpectedValues(
         account_id=account_id,
         role_name=values["role_name"] or None,
         external_id=values["external_id"] or None,
         partition=partition,
         source=f"{source}:{line}",
+        access_key_id=access_key_id,
     )

@@ -160,6 +160,8 @@ class Evaluator:
             return "the management account is exempt from SCPs and RCPs"
         if role.service_linked:
             return f"service-linked roles ({role.path}) are exempt"
+        if role.access_keys and kind == "RCP":
+            return "Datadog uses access keys in this account and calls no sts:AssumeRole"
         if not self.org.enabled[SCP if kind == "SCP" else RCP]:
             return f"{kind}s are not enabled in the organization"
         return ""
@@ -215,7 +217,7 @@ class Evaluator:
         """Accounts with equal groups get equal decisions (up to their account id in texts)."""
         per_account = not self._chain_agnostic(chain)
         ous = tuple(lvl.target_id for lvl in chain.levels[:-1])
-        return (chain.kind, ous, chain.signature, role.name, role.path, role.tags, role.missing,
+        return (chain.kind, ous, chain.signature, role.name, role.path, role.tags, role.missing, role.access_keys,
                 account.id if per_account else "")
 
     def _cached(self, group: tuple[object, ...], account_id: str, request_key: tuple[str, ...],

@@ -35,18 +35,21 @@ def explain_region(
     actions: Sequence[str],
     site: str,
     role_name: str,
+    access_keys: bool = False,
 ) -> str:
+    """`access_keys`: Datadog reaches the account with an IAM user's access keys (no role)."""
     account = inventory.account(account_id)
     if account is None:
         raise ExplainError(f"account {account_id} is not in the run's inventory "
                            f"({len(inventory.accounts)} accounts)")
     snap = snapshots.get(account_id)
-    role = role_facts(account, snap, inventory.partition, role_name)
+    role = role_facts(account, snap, inventory.partition, role_name, access_keys=access_keys)
     ev = Evaluator(inventory, site=site)
     lines = [
         f"Account {account.id} ({account.name}), {account.ou_path}, status {account.status}; region {region}",
         f"Organization {inventory.organization_id}, management account {inventory.management_account_id}, "
         f"partition {inventory.partition}",
+        f"Datadog principal: {role.name}" if role.access_keys else
         f"Datadog role: {role.arn}" + (f" tags: {_tags(role.tags)}" if role.tags else " (no tags)"),
     ]
     if role.note:

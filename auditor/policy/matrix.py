@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.checks.catalogue import CheckSpec, finding, register
@@ -133,12 +133,14 @@ def evaluate_regions(
     role_name: str,
     exclude_partial: bool,
     should_stop: StopCheck = NEVER_STOP,
+    access_key_accounts: Collection[str] = (),
 ) -> RegionAnalysis:
+    """`access_key_accounts`: accounts Datadog reaches with an IAM user's access keys (no role)."""
     # The matrix shows no statement's reasoning (`auditor explain` does): decisions without words are
     # cheaper and give the same verdicts, texts, findings and exclusions (tests/policy/test_words_free.py).
     return matrix_with(Evaluator(inventory, site=site, words=False), snapshots, regions=regions,
                        probe_actions=probe_actions, role_name=role_name, exclude_partial=exclude_partial,
-                       should_stop=should_stop)
+                       should_stop=should_stop, access_key_accounts=access_key_accounts)
 
 
 def matrix_with(
@@ -150,10 +152,13 @@ def matrix_with(
     role_name: str,
     exclude_partial: bool,
     should_stop: StopCheck = NEVER_STOP,
+    access_key_accounts: Collection[str] = (),
 ) -> RegionAnalysis:
     """`evaluate_regions` through `ev` (its inventory, site and wording). Once `should_stop` gives a
     reason, the accounts left are not judged (the rows already made are kept); an account whose
-    row fails in a way nobody foresaw is not judged either, with an `analysis_error` finding."""
+    row fails in a way nobody foresaw is not judged either, with an `analysis_error` finding.
+    `access_key_accounts`: accounts Datadog reaches with an IAM user's access keys (no role)."""
+    access_keys = frozenset(access_key_accounts)
     inventory = ev.inventory
     verdicts: list[RegionVerdict] = []
     findings: list[Finding] = list(_invalid_policy_findings(ev, inventory))
@@ -171,7 +176,8 @@ def matrix_with(
             continue
         assert snap is not None
         try:
-            row = _row(ev, rows, account, snap, regions, probe_actions, role_name, exclude_partial)
+            row = _row(ev, rows, account, snap, regions, probe_actions, role_name, exclude_partial,
+                       access_keys=account.id in access_keys)
         except STOP_REQUESTS as exc:
             why = f"not judged: {should_stop.interrupted(exc)}"
         except Exception as exc:  # one account's documents must never end the run
@@ -189,9 +195,11 @@ def matrix_with(
 
 
 def _row(ev: Evaluator, rows: dict[tuple[object, ...], _Row], account: Account, snap: AccountSnapshot,
-         regions: Sequence[str], probe_actions: Sequence[str], role_name: str, exclude_partial: bool) -> _Row:
-    """The account's region row: its group's, computed by the group's first account."""
-    view = ev.view(account, role_facts(account, snap, ev.inventory.partition, role_name))
+         regions: Sequence[str], probe_actions: Sequence[str], role_name: str, exclude_partial: bool,
+         *, access_keys: bool) -> _Row:
+    """The account's region row: its group's, computed by the group's first account. `access_keys`:
+    Datadog reaches the account with an IAM user's access keys, not the role."""
+    view = ev.view(account, role_facts(account, snap, ev.inventory.partition, role_name, access_keys=access_keys))
     row = rows.get(view.group)
     if row is None:
         cells = [region_cell(ev, view, r, probe_actions) for r in regions]

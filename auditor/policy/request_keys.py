@@ -178,6 +178,37 @@ ASSUME_KEYS: tuple[KeyFact, ...] = (
 )
 # aws:PrincipalTag/* of Datadog's own role: not published, so the family is left out (UNKNOWN).
 
+# An account Datadog reaches with access keys (auth_config holds access_key_id): each probe action is
+# signed with an IAM user's long-term keys, in the account. Datadog holds only the key id; which user it
+# belongs to (its name, ARN, tags) the auditor does not know. Keys of a role session's temporary
+# credentials are absent (IAM User Guide, global condition keys: "Availability").
+_USER_UNKNOWN = ("Datadog holds only the access key id, so which IAM user signs is not known to the auditor")
+_USER_OVERRIDES: tuple[KeyFact, ...] = (
+    KeyFact("aws:PrincipalArn", PRESENT_UNKNOWN_VALUE, f"for an IAM user, the user's ARN; {_USER_UNKNOWN}"),
+    KeyFact("aws:PrincipalAccount", PRESENT, "always in the request: the IAM user's account (the monitored one)"),
+    KeyFact("aws:PrincipalType", PRESENT, "always in the request: an IAM user signing with its access keys", "User"),
+    KeyFact("aws:username", PRESENT_UNKNOWN_VALUE, f"set for IAM users: the user's name; {_USER_UNKNOWN}"),
+    KeyFact("aws:userid", PRESENT_UNKNOWN_VALUE, f"always in the request: the IAM user's unique id; {_USER_UNKNOWN}"),
+    KeyFact("aws:PrincipalTag/", UNKNOWN, f"sent for each tag on the IAM user; {_USER_UNKNOWN}, nor its tags"),
+    KeyFact("aws:MultiFactorAuthPresent", ABSENT, "set only in requests signed with temporary credentials; an IAM "
+            "user's access keys are long-term"),
+    KeyFact("aws:TokenIssueTime", ABSENT, "set only in requests signed with temporary credentials; an IAM user's "
+            "access keys are long-term"),
+    KeyFact("aws:SourceIdentity", ABSENT, "set only for role sessions given a source identity; an IAM user's "
+            "access keys have none"),
+    KeyFact("aws:FederatedProvider", ABSENT, "set only for sessions from AssumeRoleWithWebIdentity or "
+            "AssumeRoleWithSAML; an IAM user's access keys are not"),
+)
+
+
+def _with_overrides(base: tuple[KeyFact, ...], overrides: tuple[KeyFact, ...]) -> tuple[KeyFact, ...]:
+    by_key = {f.key: f for f in overrides}
+    return tuple(by_key.get(f.key, f) for f in base) + tuple(f for f in overrides
+                                                             if f.key not in {b.key for b in base})
+
+
+USER_PROBE_KEYS: tuple[KeyFact, ...] = _with_overrides(PROBE_KEYS, _USER_OVERRIDES)
+
 _NOT_IN_TABLE = "not in the auditor's table of Datadog's requests: it cannot tell whether the key is sent"
 _NO_DATADOG_ACCOUNT = "always in the request: Datadog's account, but the site has none in this partition"
 
@@ -219,6 +250,7 @@ class KeyTable:
 
 
 PROBE = KeyTable(PROBE_KEYS)
+USER_PROBE = KeyTable(USER_PROBE_KEYS)
 ASSUME = KeyTable(ASSUME_KEYS)
 ASSUME_NO_DATADOG = ASSUME.without_value("aws:PrincipalAccount", _NO_DATADOG_ACCOUNT)
 

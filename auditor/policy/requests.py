@@ -32,6 +32,9 @@ class RoleFacts:
     arn: str
     tags: tuple[tuple[str, str], ...]
     missing: bool = False  # not found in the account: evaluated as <role_name> at path "/"
+    # Datadog reaches the account with an IAM user's access keys: the principal is that user, whose name,
+    # ARN and tags are not known; Datadog calls no sts:AssumeRole.
+    access_keys: bool = False
 
     @property
     def service_linked(self) -> bool:
@@ -39,12 +42,17 @@ class RoleFacts:
 
     @property
     def note(self) -> str:
+        if self.access_keys:
+            return "Datadog uses access keys here: evaluated as an IAM user of the account whose name is not known"
         if self.missing:
             return f"role not found in the account; evaluated as {self.arn} (path /, no tags)"
         return ""
 
 
-def role_facts(account: Account, snapshot: AccountSnapshot | None, partition: str, role_name: str) -> RoleFacts:
+def role_facts(account: Account, snapshot: AccountSnapshot | None, partition: str, role_name: str, *,
+               access_keys: bool = False) -> RoleFacts:
+    if access_keys:
+        return RoleFacts("(IAM user of Datadog's access keys)", "/", "", (), access_keys=True)
     role = snapshot.role if snapshot is not None else None
     if role is None:
         return RoleFacts(role_name, "/", f"arn:{partition}:iam::{account.id}:role/{role_name}", (), missing=True)
@@ -64,6 +72,9 @@ def _service(action: str) -> str:
 _PROBE_KEYS = keys.PROBE.context()
 _PROBE_KEYS_NO_RESOURCE = replace(_PROBE_KEYS, absent=_PROBE_KEYS.absent | {
     "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"})
+_USER_KEYS = keys.USER_PROBE.context()
+_USER_KEYS_NO_RESOURCE = replace(_USER_KEYS, absent=_USER_KEYS.absent | {
+    "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"})
 _ASSUME_KEYS = keys.ASSUME.context()
 _ASSUME_KEYS_NO_DATADOG = keys.ASSUME_NO_DATADOG.context()
 
@@ -74,20 +85,24 @@ def _with_values(known: Context, values: dict[str, str]) -> Context:
 
 
 def probe_request(inventory: Inventory, account: Account, role: RoleFacts, region: str, action: str) -> Request:
-    """`action` called by the Datadog role session in `region` (list/describe call on "*")."""
+    """`action` called by the Datadog role session (or, with access keys, the IAM user) in `region`
+    (list/describe call on "*")."""
     values: dict[str, str] = {
         "aws:RequestedRegion": region,
-        "aws:PrincipalArn": role.arn,
         "aws:PrincipalAccount": account.id,
         "aws:PrincipalOrgID": inventory.organization_id,
         "aws:PrincipalOrgPaths": org_path(inventory, account),
     }
-    known = _PROBE_KEYS
-    if keys.resource_keys_supported(action):
+    if not role.access_keys:
+        values["aws:PrincipalArn"] = role.arn
+    resource_keys = keys.resource_keys_supported(action)
+    if role.access_keys:
+        known = _USER_KEYS if resource_keys else _USER_KEYS_NO_RESOURCE
+    else:
+        known = _PROBE_KEYS if resource_keys else _PROBE_KEYS_NO_RESOURCE
+    if resource_keys:
         values.update({"aws:ResourceAccount": account.id, "aws:ResourceOrgID": inventory.organization_id,
                        "aws:ResourceOrgPaths": org_path(inventory, account)})
-    else:
-        known = _PROBE_KEYS_NO_RESOURCE
     for key, value in role.tags:
         values[f"aws:PrincipalTag/{key}"] = value
     if _service(action) == "ec2":
@@ -96,7 +111,7 @@ def probe_request(inventory: Inventory, account: Account, role: RoleFacts, regio
     return Request(
         action=action,
         resource=ResourceScope(inventory.partition, _service(action), region, account.id),
-        principal=RequestPrincipal(account.id, role.arn),
+        principal=RequestPrincipal(account.id, role.arn or None),
         context=ctx,
     )
 

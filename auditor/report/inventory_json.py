@@ -56,6 +56,7 @@ def inventory_to_dict(result: AuditResult) -> dict[str, Any]:
     for e in result.expected:
         d = to_jsonable(e)
         d["external_id"] = mask_secret(e.external_id) if e.external_id else e.external_id
+        d["access_key_id"] = mask_secret(e.access_key_id) if e.access_key_id else e.access_key_id
         expected.append(d)
     return {
         "format_version": FORMAT_VERSION,

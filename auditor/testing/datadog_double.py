@@ -38,6 +38,15 @@ def dd_account(config_id: str, account_id: str, role_name: str, external_id: str
     }
 
 
+def dd_access_key_account(config_id: str, account_id: str, access_key_id: str, secret_access_key: str, *,
+                          regions: dict[str, Any] | None = None, partition: str = "aws") -> dict[str, Any]:
+    """An account Datadog reaches with an IAM user's access keys. Datadog's real API does not return the
+    secret; the double may, to prove the auditor never reads, stores or prints it."""
+    item = dd_account(config_id, account_id, "", "", regions=regions, partition=partition)
+    item["attributes"]["auth_config"] = {"access_key_id": access_key_id, "secret_access_key": secret_access_key}
+    return item
+
+
 @dataclass
 class FakeDatadog:
     """Speaks GET of the list (optionally paginated with links.next), GET by id and PATCH of the v2

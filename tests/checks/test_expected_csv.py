@@ -81,3 +81,15 @@ def test_unreadable_and_non_utf8_files(tmp_path):
     path = _write(tmp_path, "account_id,role_name,external_id\n123456789012,Rôle,x\n", encoding="latin-1")
     with pytest.raises(ExpectedValuesError, match="not UTF-8"):
         load_expected_csv(path)
+
+
+def test_access_key_accounts_are_an_optional_column_and_exclude_a_role(tmp_path):
+    path = _write(tmp_path, "account_id,role_name,external_id,access_key_id\n"
+                            "111122223333,,,AKIAIOSFODNN7EXAMPLE\n"
+                            "222233334444,DatadogIntegrationRole,abc,\n")
+    values = load_expected_csv(path)
+    assert values["111122223333"].uses_access_keys and values["111122223333"].role_name is None
+    assert not values["222233334444"].uses_access_keys
+    both = _write(tmp_path, "account_id,role_name,external_id,access_key_id\n111122223333,R,,AKIAX\n")
+    with pytest.raises(ExpectedValuesError, match=r"line 2, column 4 \(access_key_id\).*has no role"):
+        load_expected_csv(both)

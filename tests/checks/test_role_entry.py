@@ -71,3 +71,16 @@ def test_mask_secret_shows_only_the_last_four_characters():
     assert mask_secret("short") == "****"
     assert mask_secret("4f1c2e3d5a6b7c8d", show=True) == "4f1c2e3d5a6b7c8d"
     assert mask_secret(None) == ""
+
+
+def test_access_key_accounts_get_one_info_note_and_no_role_finding():
+    from auditor.checks.role import role_findings
+    from auditor.model import Account, AccountSnapshot, ExpectedValues, Severity, Status
+
+    acct = Account("111122223333", "keys", "k@example.com", "ACTIVE", "r-ab12", "Root", ("r-ab12", "111122223333"))
+    ev = ExpectedValues(acct.id, source="datadog_api", access_key_id="AKIAIOSFODNN7EXAMPLE")
+    found = role_findings(acct, AccountSnapshot(acct.id, role=None), site="datadoghq.com", partition="aws",
+                          role_name="DatadogIntegrationRole", expected=ev, probe_actions=("ec2:DescribeInstances",),
+                          aws_managed_documents={}, show_external_ids=False)
+    assert [(f.check, f.severity, f.status) for f in found] == [("datadog_access_keys", Severity.INFO, Status.FAIL)]
+    assert "AKIAIOSFODNN7EXAMPLE" not in found[0].detail + found[0].evidence

@@ -18,7 +18,7 @@ from auditor.datadog.api import (
     uses_datadog_api,
 )
 from auditor.model import ExpectedValues
-from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_account
+from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_access_key_account, dd_account
 
 PROD, DEV, GONE = "111111111111", "222222222222", "999999999999"
 
@@ -66,6 +66,13 @@ def test_access_key_accounts_have_no_role_name(fake_dd, dd_cfg, dd_env):
     fake_dd.accounts = [item]
     ev = fetch_expected_values(dd_cfg, dd_env)[PROD]
     assert ev.role_name is None and ev.external_id is None
+    assert ev.uses_access_keys and ev.access_key_id == "AKIAEXAMPLE"
+
+
+def test_a_secret_key_served_with_the_access_key_is_never_kept(fake_dd, dd_cfg, dd_env):
+    fake_dd.accounts = [dd_access_key_account("cfg-k", PROD, "AKIAEXAMPLE", "s3cr3t-never-kept")]
+    ev = fetch_expected_values(dd_cfg, dd_env)[PROD]
+    assert "s3cr3t-never-kept" not in repr(ev) and ev.uses_access_keys
 
 
 def test_rate_limit_is_retried_after_the_reset_header(httpserver: HTTPServer, fake_dd, dd_cfg, dd_env):

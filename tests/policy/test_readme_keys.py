@@ -25,18 +25,24 @@ def cell(fact: KeyFact | None) -> str:
 
 def rows() -> list[str]:
     """One row per key: its class in each request and why (the sts:AssumeRole reason when it differs)."""
-    names = dict.fromkeys([*(f.key for f in keys.PROBE.facts), *(f.key for f in keys.ASSUME.facts)])
-    out = ["| key | each probe action (role session; SCPs) | Datadog's sts:AssumeRole (RCPs) "
-           "| why (AWS documentation) |", "|---|---|---|---|"]
+    tables = (keys.PROBE, keys.USER_PROBE, keys.ASSUME)
+    names = dict.fromkeys(f.key for t in tables for f in t.facts)
+    out = ["| key | each probe action (role session; SCPs) | each probe action (access keys: IAM user; SCPs) "
+           "| Datadog's sts:AssumeRole (RCPs) | why (AWS documentation) |", "|---|---|---|---|---|"]
     for key in sorted(names, key=lambda k: (not k.startswith("aws:"), k.lower())):
-        probe, assume = keys.PROBE.fact(key), keys.ASSUME.fact(key)
-        probe = probe if probe is not None and probe.key == key else None
-        assume = assume if assume is not None and assume.key == key else None
+        probe, user, assume = (_exact(t, key) for t in tables)
         whys = [f.why for f in (probe, assume) if f is not None]
         why = whys[0] if len(set(whys)) == 1 else f"probe: {whys[0]}; sts:AssumeRole: {whys[1]}"
+        if user is not None and (probe is None or user.why != probe.why):
+            why += f"; access keys: {user.why}"
         shown = f"`{key}*`" if key.endswith("/") else f"`{key}`"
-        out.append(f"| {shown} | {cell(probe)} | {cell(assume)} | {why} |")
+        out.append(f"| {shown} | {cell(probe)} | {cell(user)} | {cell(assume)} | {why} |")
     return out
+
+
+def _exact(table: keys.KeyTable, key: str) -> KeyFact | None:
+    fact = table.fact(key)
+    return fact if fact is not None and fact.key == key else None
 
 
 def test_readme_lists_the_classification_of_every_key() -> None:
