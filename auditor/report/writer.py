@@ -19,10 +19,11 @@ from auditor.report.background import write_in_background
 from auditor.report.cells import safe_cell
 from auditor.report.exclusions import write_exclusions
 from auditor.report.files import make_run_dir, write_atomic, write_json
+from auditor.report.findings import findings_frame
 from auditor.report.history import current_findings
 from auditor.report.inventory_json import inventory_to_dict
+from auditor.report.regions import regions_frame
 from auditor.report.serialize import to_jsonable
-from auditor.report.tables import findings_frame, regions_frame
 from auditor.report.workbook import write_workbook
 
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from auditor.model import AccountSnapshot, Exclusion, Severity, Status
-from auditor.report.sheets import ACCOUNT_COLUMNS, ERROR_COLUMNS, EXCLUSION_COLUMNS, POLICY_COLUMNS
-from auditor.report.tables import FINDING_COLUMNS
-from auditor.report.workbook import (
-    HEADER_ROW,
-    MAX_CELL_TEXT,
-    SEVERITY_COLOURS,
-    VERDICT_COLOURS,
-    WRAP_WIDTH,
-    write_workbook,
+from auditor.report.columns import (
+    ACCOUNT_COLUMNS,
+    ERROR_COLUMNS,
+    EXCLUSION_COLUMNS,
+    FINDING_COLUMNS,
+    POLICY_COLUMNS,
 )
+from auditor.report.palette import SEVERITY_COLOURS, VERDICT_COLOURS
+from auditor.report.workbook import write_workbook
+from auditor.report.xlsx import HEADER_ROW, MAX_CELL_TEXT, WRAP_WIDTH
 
 from .factory import (
     ERROR_ID,
