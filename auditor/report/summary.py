@@ -1,6 +1,6 @@
 """The Summary sheet: the run's facts, the numbers behind them, and a chart of failing findings.
 
-Laid out on the generic writer's grid (xlsx._Grid), two blocks side by side: facts (A:B), counts and
+Laid out on the generic writer's grid (xlsx.Grid), two blocks side by side: facts (A:B), counts and
 chart (D:I).
 """
 
@@ -23,13 +23,13 @@ from auditor.report.columns import SEVERITY_ORDER
 from auditor.report.history import FAILING, NEW, OPEN, RESOLVED, current_findings
 from auditor.report.palette import CHANGE_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, VERDICT_COLOURS
 from auditor.report.xlsx import (
-    _NOTE_FONT,
-    _TITLE_FONT,
     DATE_FORMAT,
+    NOTE_FONT,
     TEXT_FORMAT,
-    _Cursor,
-    _Grid,
-    _page_setup,
+    TITLE_FONT,
+    Cursor,
+    Grid,
+    page_setup,
 )
 
 
@@ -112,7 +112,7 @@ _SHEET_GUIDE: Sequence[tuple[str, str]] = (
 _LEFT, _RIGHT = 1, 4  # the two blocks of the Summary sheet: facts (A:B), counts and chart (D:I)
 
 
-def _facts(cur: _Cursor, result: AuditResult, n: SummaryNumbers, compared: str) -> None:
+def _facts(cur: Cursor, result: AuditResult, n: SummaryNumbers, compared: str) -> None:
     run, inv = result.run, result.inventory
     cur.title("Run")
     cur.pair("Run started (UTC)", _as_datetime(run.started_at), fmt=DATE_FORMAT)
@@ -164,7 +164,7 @@ def _facts(cur: _Cursor, result: AuditResult, n: SummaryNumbers, compared: str) 
         cur.pair(name, what)
 
 
-def _counts_and_chart(ws: WriteOnlyWorksheet, cur: _Cursor, n: SummaryNumbers) -> None:
+def _counts_and_chart(ws: WriteOnlyWorksheet, cur: Cursor, n: SummaryNumbers) -> None:
     cur.title("Findings by severity and status (this run)")
     cur.grid("severity", n.by_severity, SEVERITY_COLOURS)
     cur.gap()
@@ -204,24 +204,24 @@ def _nice_max(value: int) -> int:
     return math.ceil(value * 2 / magnitude) * magnitude // 2
 
 
-def _summary(
+def summary_sheet(
     wb: Workbook, result: AuditResult, accounts: pd.DataFrame, previous: str | None
 ) -> WriteOnlyWorksheet:
     ws = wb.create_sheet("Summary", 0)
     n = summary_numbers(result, accounts)
     for letter, width in {"A": 34, "B": 46, "C": 3, "D": 32, "E": 9, "F": 9, "G": 9, "H": 9, "I": 9}.items():
         ws.column_dimensions[letter].width = width
-    _page_setup(ws)
-    grid = _Grid(ws)
-    grid.cell(1, 1, "Datadog AWS integration audit").font = _TITLE_FONT
+    page_setup(ws)
+    grid = Grid(ws)
+    grid.cell(1, 1, "Datadog AWS integration audit").font = TITLE_FONT
     grid.cell(
         2,
         1,
         "Can Datadog assume its role in every account and region? "
         "Start here, then filter the Accounts and Findings sheets.",
-    ).font = _NOTE_FONT
+    ).font = NOTE_FONT
     compared = previous if previous is not None else result.run.compared_with
-    _facts(_Cursor(grid, 4, _LEFT), result, n, compared)
-    _counts_and_chart(ws, _Cursor(grid, 4, _RIGHT), n)
+    _facts(Cursor(grid, 4, _LEFT), result, n, compared)
+    _counts_and_chart(ws, Cursor(grid, 4, _RIGHT), n)
     grid.flush()
     return ws

@@ -22,7 +22,7 @@ from auditor.report.history import NEW, RESOLVED
 from auditor.report.palette import CHANGE_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, VERDICT_COLOURS
 from auditor.report.policies import policies_frame
 from auditor.report.regions import exclusions_frame, regions_matrix
-from auditor.report.summary import _summary
+from auditor.report.summary import summary_sheet
 from auditor.report.xlsx import Table, write_table
 
 
@@ -111,7 +111,7 @@ def build_workbook(
     """The workbook, write-only: rows are already streamed out, so it can be saved once and not read."""
     wb = Workbook(write_only=True)
     accounts = accounts_frame(result, show_external_ids=show_external_ids)
-    _summary(wb, result, accounts, previous)
+    summary_sheet(wb, result, accounts, previous)
     for table in _tables(result, accounts):
         write_table(wb, table)
         del table  # its rows are written: the frame can go before the next one is made

@@ -10,7 +10,7 @@ hundreds of thousands of cells.
 The workbook is write-only (openpyxl streams each row to a temporary file as it is appended instead of
 holding every cell object until save): a sheet's column widths, freeze panes and print setup are set
 before its first row, a row's height just before that row, and each cell is styled as it is appended.
-A sheet of free layout (the Summary) is laid out on a small in-memory grid first (`_Grid`, `_Cursor`),
+A sheet of free layout (the Summary) is laid out on a small in-memory grid first (`Grid`, `Cursor`),
 because its blocks fill rows side by side.
 
 Every text value goes through `xl_text`: formula-looking values are neutralised (cells.safe_cell),
@@ -52,8 +52,8 @@ _WHITE_ON = {"C00000"}  # fills dark enough to need white text
 
 _HEADER_FILL = PatternFill("solid", start_color="1F4E78", end_color="1F4E78")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
-_NOTE_FONT = Font(italic=True, color="595959")
-_TITLE_FONT = Font(bold=True, size=14)
+NOTE_FONT = Font(italic=True, color="595959")
+TITLE_FONT = Font(bold=True, size=14)
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
@@ -203,10 +203,10 @@ def write_table(wb: Workbook, t: Table) -> WriteOnlyWorksheet:
         widths[col] = t.widths.get(col, _width(df[col], str(col), col in t.wrap))
         ws.column_dimensions[get_column_letter(i)].width = widths[col]
     ws.freeze_panes = f"{get_column_letter(t.freeze_cols + 1)}{FIRST_DATA_ROW}"
-    _page_setup(ws)
+    page_setup(ws)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
-    ws.append([_cell(ws, t.note, font=_NOTE_FONT)])
+    ws.append([_cell(ws, t.note, font=NOTE_FONT)])
     ws.append(_legend_row(ws, t.legend))
     ws.row_dimensions[HEADER_ROW].height = 30
     head = Alignment(wrap_text=True, vertical="center")
@@ -261,14 +261,14 @@ def _row_heights(df: pd.DataFrame, wrap_widths: Mapping[str, float]) -> list[flo
     return [LINE_HEIGHT * n if n > 1 else 0.0 for n in lines.tolist()]
 
 
-def _page_setup(ws: WriteOnlyWorksheet) -> None:
+def page_setup(ws: WriteOnlyWorksheet) -> None:
     """Printing: landscape, as wide as one page, as many pages tall as needed."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-class _Grid:
+class Grid:
     """The Summary sheet's cells by position, streamed top to bottom by `flush` once the layout is done.
 
     Column widths and row heights go straight to the sheet: they are honoured when the rows are written.
@@ -291,10 +291,10 @@ class _Grid:
             self.ws.append([self.cells.get((r, c)) for c in range(1, last_col + 1)])
 
 
-class _Cursor:
+class Cursor:
     """Writes a block of the Summary sheet top to bottom, from column `col`."""
 
-    def __init__(self, grid: _Grid, row: int, col: int = 1) -> None:
+    def __init__(self, grid: Grid, row: int, col: int = 1) -> None:
         self.canvas, self.ws, self.row, self.col = grid, grid.ws, row, col
 
     def title(self, text: str) -> None:
