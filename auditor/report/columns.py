@@ -38,7 +38,9 @@ ACCOUNT_COLUMNS = [
     "account_state",
     "error",
 ]
-EXCLUSION_COLUMNS = ["account_id", "account_name", "ou_path", "exclude_count", "exclude", "include_only"]
+# exclusions.csv, then the Exclusions sheet (which adds ou_path; it said `exclude_count`: README, Migration notes)
+EXCLUSION_CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
+EXCLUSION_COLUMNS = ["account_id", "account_name", "ou_path", "excluded_count", "exclude", "include_only"]
 POLICY_COLUMNS = [
     "policy_id",
     "name",

@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.model import Account, Exclusion
+from auditor.report.columns import EXCLUSION_CSV_COLUMNS
 from auditor.report.files import write_json, write_text
-
-CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
 
 
 def exclusion_rows(exclusions: Iterable[Exclusion], accounts_by_id: Mapping[str, Account]) -> list[dict[str, Any]]:
@@ -79,7 +78,7 @@ def datadog_patch_bodies(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def exclusions_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    w.writerow(EXCLUSION_CSV_COLUMNS)
     for r in rows:
         w.writerow([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
                     ";".join(r["include_only"])])

@@ -65,9 +65,9 @@ def exclusions_frame(result: AuditResult) -> pd.DataFrame:
                 "account_id": e.account_id,
                 "account_name": acct.name if acct else "",
                 "ou_path": acct.ou_path if acct else "",
-                "exclude_count": len(e.exclude),
+                "excluded_count": len(e.exclude),
                 "exclude": ", ".join(e.exclude),
                 "include_only": ", ".join(e.include_only) or (NOTHING_LEFT if e.exclude else ""),
             }
         )
-    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"exclude_count": "int64"})
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"excluded_count": "int64"})
