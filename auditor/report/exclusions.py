@@ -35,6 +35,7 @@ from typing import Any
 from auditor.model import Account, Exclusion
 from auditor.report.columns import EXCLUSION_CSV_COLUMNS
 from auditor.report.files import write_json, write_text
+from auditor.report.run_folder import RunFolder
 
 
 def exclusion_rows(exclusions: Iterable[Exclusion], accounts_by_id: Mapping[str, Account]) -> list[dict[str, Any]]:
@@ -102,9 +103,10 @@ def write_exclusions(
             e = Exclusion(e.account_id, (), tuple(audited_regions))
         fixed.append(e)
     rows = exclusion_rows(fixed, accounts_by_id)
+    folder = RunFolder(run_dir)
     return [
-        write_json(run_dir / "exclusions.json", rows),
-        write_text(run_dir / "exclusions.csv", exclusions_csv(rows)),
-        write_json(run_dir / "exclusions.tf.json", terraform_locals(rows)),
-        write_json(run_dir / "datadog_patches.json", datadog_patch_bodies(rows)),
+        write_json(folder.exclusions_json, rows),
+        write_text(folder.exclusions_csv, exclusions_csv(rows)),
+        write_json(folder.exclusions_tf_json, terraform_locals(rows)),
+        write_json(folder.datadog_patches_json, datadog_patch_bodies(rows)),
     ]
