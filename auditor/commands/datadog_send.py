@@ -25,8 +25,8 @@ from auditor.datadog.intake import ResultsSender, SendOutcome
 from auditor.logsetup import register_secret
 from auditor.model import AuditResult
 from auditor.report.datadog_results import build_results
-from auditor.report.load import RunLoadError, load_result
-from auditor.report.run_record import update_run_json
+from auditor.report.load import RunLoadError
+from auditor.report.run_folder import RunFolder
 from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
@@ -94,7 +94,7 @@ def send_results(
         else:
             log.warning("Datadog: results not sent (the run folder is complete): %s", "; ".join(outcome.errors()))
     try:
-        update_run_json(run_dir, RECORD_KEY, record)
+        RunFolder(run_dir).update_run_json(RECORD_KEY, record)
     except (OSError, RunLoadError) as exc:
         log.warning("Datadog: could not record in run.json whether the results were sent: %s", exc)
     return outcome
@@ -123,7 +123,7 @@ def run_send_results(
     try:
         cfg = load_config(args.config)
         check_run_age(run_dir, cfg.datadog, now, advice="run the audit again and send that run")
-        result = load_result(run_dir)
+        result = RunFolder(run_dir).load_result()
         if not env.get("DD_API_KEY", "").strip():
             raise SyncInputError("DD_API_KEY must be set in the environment to send results to Datadog")
     except (ConfigError, SyncInputError, RunLoadError) as exc:

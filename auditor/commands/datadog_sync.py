@@ -27,6 +27,7 @@ from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.model import Exclusion, ExpectedValues
 from auditor.report.files import write_json
+from auditor.report.run_folder import RunFolder
 from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
@@ -311,7 +312,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _run_finished_at(run_dir: Path) -> datetime:
-    path = run_dir / "run.json"
+    path = RunFolder(run_dir).run_json
     data = _read_json(path)
     value = data.get("finished_at") if isinstance(data, dict) else None
     if not isinstance(value, str) or not value:
@@ -336,7 +337,7 @@ def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: s
 
 
 def _run_exclusions(run_dir: Path) -> list[RunExclusion]:
-    path = run_dir / "exclusions.json"
+    path = RunFolder(run_dir).exclusions_json
     data = _read_json(path)
     if not isinstance(data, list):
         raise SyncInputError(f"{path}: expected a list of accounts, found {type(data).__name__}")
@@ -373,7 +374,9 @@ def _select_accounts(items: list[RunExclusion], wanted: Sequence[str]) -> list[R
 def _write_record(run_dir: Path, now: datetime, record: Mapping[str, Any]) -> Path:
     """sync-<UTC timestamp>.json, written atomically (temp file + rename) and never overwritten."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    path, n = run_dir / f"sync-{stamp}.json", 1
+    folder, n = RunFolder(run_dir), 0
+    path = folder.sync_record(stamp)
     while path.exists():
-        path, n = run_dir / f"sync-{stamp}-{n}.json", n + 1
+        n += 1
+        path = folder.sync_record(stamp, n)
     return write_json(path, record)

@@ -49,10 +49,11 @@ class _InputError(ValueError):
 
 def explain_from_run(args: argparse.Namespace) -> str:
     from auditor.report.inventory_json import load_inventory
+    from auditor.report.run_folder import RunFolder
 
     if not REGION.match(args.region):
         raise _InputError(f"--region {args.region!r} is not a region name like 'eu-west-1'")
-    path = args.run / "inventory.json" if args.run.is_dir() else args.run
+    path = RunFolder(args.run).inventory_json if args.run.is_dir() else args.run
     if not path.is_file():
         raise _InputError(f"{path}: no such file (is --run a run folder?)")
     try:

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from auditor.report.load import RunLoadError, load_result
+from auditor.report.load import RunLoadError
+from auditor.report.run_folder import RunFolder
 from auditor.report.workbook import write_workbook
 from auditor.terminal import shown
 
@@ -27,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def render_run(run_dir: Path) -> Path:
     """Rewrite run_dir/audit.xlsx (atomically) from the run's saved files; returns its path."""
-    result = load_result(run_dir)
-    return write_workbook(run_dir / "audit.xlsx", result)
+    folder = RunFolder(run_dir)
+    return write_workbook(folder.workbook, folder.load_result())
 
 
 def handle(args: argparse.Namespace) -> int:

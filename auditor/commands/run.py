@@ -28,6 +28,7 @@ from auditor.model import AccountSnapshot, AuditResult, Severity, Status
 from auditor.pipeline import RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
+from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 from auditor.safefs import UnsafePath, output_folder_warning
 from auditor.terminal import shown
@@ -197,7 +198,7 @@ def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, qu
     )
     if not quiet:
         print(shown(f"results: {run_dir}"), file=sys.stderr)
-        print(shown(f"workbook: {run_dir / 'audit.xlsx'}"), file=sys.stderr)
+        print(shown(f"workbook: {RunFolder(run_dir).workbook}"), file=sys.stderr)
         if log_path:
             print(shown(f"log: {log_path}"), file=sys.stderr)
 

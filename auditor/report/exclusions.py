@@ -40,9 +40,9 @@ from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only
 from auditor.checks.include_only import NO_REGION_LEFT, REASON, include_only_to_propose
 from auditor.model import Account, Exclusion, ExpectedValues
 from auditor.report.cells import csv_frame, write_csv
+from auditor.report.columns import EXCLUSION_CSV_COLUMNS
 from auditor.report.files import write_json
-
-CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
+from auditor.report.run_folder import RunFolder
 
 
 def exclusion_rows(exclusions: Iterable[Exclusion], accounts_by_id: Mapping[str, Account]) -> list[dict[str, Any]]:
@@ -167,8 +167,8 @@ def _why_no_config_id(account_id: str, ev: ExpectedValues | None, datadog_api_so
 
 
 def exclusions_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    return csv_frame(CSV_COLUMNS, ([r["account_id"], r["account_name"], len(r["exclude"]), ";".join(r["exclude"]),
-                                    ";".join(r["include_only"])] for r in rows))
+    return csv_frame(EXCLUSION_CSV_COLUMNS, ([r["account_id"], r["account_name"], len(r["exclude"]),
+                                              ";".join(r["exclude"]), ";".join(r["include_only"])] for r in rows))
 
 
 def write_exclusions(
@@ -195,9 +195,10 @@ def write_exclusions(
         expected_by_id.setdefault(ev.account_id, ev)
     api_source = any(ev.source == "datadog_api" for ev in expected_by_id.values())
     patches = patch_entries(fixed, expected_by_id, accounts_by_id, datadog_api_source=api_source)
+    folder = RunFolder(run_dir)
     return [
-        write_json(run_dir / "exclusions.json", rows),
-        write_csv(run_dir / "exclusions.csv", exclusions_table(rows)),
-        write_json(run_dir / "exclusions.tf.json", terraform_locals(rows)),
-        write_json(run_dir / "datadog_patches.json", patches),
+        write_json(folder.exclusions_json, rows),
+        write_csv(folder.exclusions_csv, exclusions_table(rows)),
+        write_json(folder.exclusions_tf_json, terraform_locals(rows)),
+        write_json(folder.datadog_patches_json, patches),
     ]

@@ -18,7 +18,6 @@ stamped later than now is not an earlier run (retention.list_run_folders), whate
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -27,8 +26,9 @@ from pathlib import Path
 
 from auditor.checks.datadog_side import API_ERROR
 from auditor.model import AuditResult, Finding, Status
-from auditor.report.load import RunLoadError, load_findings
+from auditor.report.load import RunLoadError
 from auditor.report.retention import list_run_folders
+from auditor.report.run_folder import RunFolder
 
 log = logging.getLogger("auditor")
 
@@ -56,11 +56,7 @@ def current_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _complete(run_dir: Path) -> bool:
-    try:
-        data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("complete") is True
+    return RunFolder(run_dir).is_complete()
 
 
 def load_previous_run(output_dir: Path, *, before: str | None = None,
@@ -73,7 +69,7 @@ def load_previous_run(output_dir: Path, *, before: str | None = None,
         if not _complete(run_dir):
             continue
         try:
-            return PreviousRun(run_dir.name, load_findings(run_dir / "findings.json"))
+            return PreviousRun(run_dir.name, RunFolder(run_dir).load_findings())
         except RunLoadError as exc:
             log.warning("history: skipping run %s: %s", run_dir.name, exc)
     return None

@@ -72,10 +72,8 @@ def inventory_to_dict(result: AuditResult) -> dict[str, Any]:
 
 
 def load_inventory(path: str | Path) -> tuple[Inventory, dict[str, AccountSnapshot], dict[str, Any]]:
-    """(inventory, snapshots by account id, the rest of the file) from a run's inventory.json."""
+    """(inventory, snapshots by account id, the rest of the file) from a run's inventory.json file."""
     p = Path(path)
-    if p.is_dir():
-        p = p / "inventory.json"
     data = json.loads(p.read_text(encoding="utf-8"))
     if data.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{p}: unsupported inventory format {data.get('format_version')!r}")

@@ -1,4 +1,5 @@
-"""Read a run folder back into an AuditResult, without AWS: the inverse of writer.write_result_files.
+"""The parsers of a run folder's files (RunFolder.load_result puts them together), without AWS:
+the inverse of writer.write_result_files.
 
 Used to re-render a run's workbook (`auditor render`) and to compare a run with the previous one.
 Values in the CSV files were neutralised against formula injection on the way out (cells.safe_cell);
@@ -13,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from auditor.model import AuditResult, Exclusion, Finding, RegionVerdict, RunInfo, Verdict
+from auditor.model import Exclusion, Finding, RegionVerdict, Verdict
 from auditor.report.cells import FORMULA_PREFIXES
-from auditor.report.inventory_json import load_inventory
 from auditor.report.serialize import from_jsonable
 
 
@@ -126,32 +126,3 @@ def load_exclusions(path: Path) -> tuple[Exclusion, ...]:
             )
         )
     return tuple(out)
-
-
-def load_result(run_dir: Path) -> AuditResult:
-    """The AuditResult a run folder holds (secrets stay as masked as the files have them)."""
-    if not run_dir.is_dir():
-        raise RunLoadError(f"{run_dir}: not a run folder")
-    inv_path = run_dir / "inventory.json"
-    if not inv_path.exists():
-        raise RunLoadError(f"{inv_path}: file not found")
-    try:
-        inventory, snapshots, meta = load_inventory(inv_path)
-        run = from_jsonable(RunInfo, meta["run"])
-    except RunLoadError:
-        raise
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise RunLoadError(f"{inv_path}: not a valid inventory: {exc}") from None
-    skipped = tuple((str(s["account_id"]), str(s.get("reason", ""))) for s in meta.get("skipped", []))
-    return AuditResult(
-        run=run,
-        inventory=inventory,
-        audited_regions=tuple(meta.get("audited_regions", ())),
-        snapshots=tuple(snapshots.values()),
-        findings=load_findings(run_dir / "findings.json"),
-        regions=load_regions_csv(run_dir / "regions.csv"),
-        exclusions=load_exclusions(run_dir / "exclusions.json"),
-        skipped=skipped,
-        expected=tuple(meta.get("expected", ())),
-        aws_managed_documents=tuple(dict(meta.get("aws_managed_documents", {})).items()),
-    )

@@ -16,10 +16,12 @@ from auditor.report.background import write_in_background
 from auditor.report.cells import write_csv
 from auditor.report.exclusions import write_exclusions
 from auditor.report.files import make_run_dir, write_json
+from auditor.report.findings import findings_frame
 from auditor.report.history import current_findings
 from auditor.report.inventory_json import inventory_to_dict
+from auditor.report.regions import regions_frame
+from auditor.report.run_folder import RunFolder
 from auditor.report.serialize import to_jsonable
-from auditor.report.tables import findings_frame, regions_frame
 from auditor.report.workbook import write_workbook
 
 
@@ -57,7 +59,7 @@ def write_run(
     """The run folder; `extra` adds keys to run.json (what the command knows: the Datadog send state)."""
     run_dir = make_run_dir(output_dir)
     write_result_files(result, run_dir, show_external_ids=show_external_ids)
-    write_json(run_dir / "run.json", {**run_summary(result, exit_code=exit_code), **(extra or {})})
+    write_json(RunFolder(run_dir).run_json, {**run_summary(result, exit_code=exit_code), **(extra or {})})
     return run_dir
 
 
@@ -67,15 +69,16 @@ def write_result_files(result: AuditResult, run_dir: Path, *, show_external_ids:
     The workbook (the slowest file) is written by a child process while this one writes the rest;
     it is joined before returning, so the caller's run.json still comes last.
     """
+    folder = RunFolder(run_dir)
     workbook = write_in_background(
-        run_dir / "audit.xlsx", lambda path: write_workbook(path, result, show_external_ids=show_external_ids)
+        folder.workbook, lambda path: write_workbook(path, result, show_external_ids=show_external_ids)
     )
     try:
         findings = findings_frame(result.findings)
-        write_json(run_dir / "findings.json", [to_jsonable(f) for f in result.findings])
-        write_csv(run_dir / "findings.csv", findings)
-        write_csv(run_dir / "regions.csv", regions_frame(result))
-        write_json(run_dir / "inventory.json", inventory_to_dict(result))
+        write_json(folder.findings_json, [to_jsonable(f) for f in result.findings])
+        write_csv(folder.findings_csv, findings)
+        write_csv(folder.regions_csv, regions_frame(result))
+        write_json(folder.inventory_json, inventory_to_dict(result))
         accounts = {a.id: a for a in result.inventory.accounts}
         write_exclusions(run_dir, result.exclusions, result.audited_regions, accounts, result.expected)
     except BaseException:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.model import Exclusion
-from auditor.report import exclusions as writer
+from auditor.report.columns import EXCLUSION_CSV_COLUMNS
 from auditor.report.exclusions import write_exclusions
 
 from .builders import account
@@ -64,7 +64,7 @@ def test_no_exclusions_writes_empty_but_valid_files(tmp_path: Path) -> None:
     write(tmp_path, items=())
     assert json.loads((tmp_path / "exclusions.json").read_text()) == []
     assert json.loads((tmp_path / "datadog_patches.json").read_text()) == {}
-    assert (tmp_path / "exclusions.csv").read_text().splitlines() == [",".join(writer.CSV_COLUMNS)]
+    assert (tmp_path / "exclusions.csv").read_text().splitlines() == [",".join(EXCLUSION_CSV_COLUMNS)]
 
 
 def test_files_are_replaced_atomically_and_no_temp_file_is_left(tmp_path: Path, monkeypatch) -> None:

@@ -12,7 +12,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from auditor.report.workbook import FIRST_DATA_ROW, HEADER_ROW
+from auditor.report.xlsx import FIRST_DATA_ROW, HEADER_ROW
 
 
 def open_book(path: Path) -> Workbook:

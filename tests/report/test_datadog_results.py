@@ -12,7 +12,7 @@ from auditor.datadog.result_names import METRICS
 from auditor.model import AuditResult, Severity, Status
 from auditor.report.datadog_results import MAX_TEXT, MAX_TITLE, build_results, series_per_run
 from auditor.report.history import compare_findings
-from auditor.report.load import load_result
+from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 
 from .factory import ERROR_ID, HOSTILE_ID, OK_ID, SKIPPED_ID, finding
@@ -167,6 +167,6 @@ def test_a_run_folder_read_back_gives_the_same_payload_as_the_live_result(tmp_pa
     fixed = finding(OK_ID, "trust_external_id_mismatch", name="payments-prod")
     live = _compared(make_result(), (fixed,))
     run_dir = write_run(live, tmp_path)
-    again = load_result(run_dir)
+    again = RunFolder(run_dir).load_result()
     assert _build(again) == _build(live)
     assert "Resolved:" in _build(again).event.text and "compared with run 20250228T020000Z" in _build(again).event.text

@@ -11,7 +11,8 @@ import pytest
 
 from auditor.commands import render
 from auditor.report.history import apply_history
-from auditor.report.load import RunLoadError, load_exclusions, load_result
+from auditor.report.load import RunLoadError, load_exclusions
+from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 
 from .factory import OK_ID, finding, make_result, with_findings
@@ -44,7 +45,7 @@ def test_render_reproduces_the_workbook_from_the_run_files(tmp_path: Path) -> No
 def test_load_result_round_trips_what_the_writer_wrote(tmp_path: Path) -> None:
     result = make_result()
     run_dir = write_run(result, tmp_path)
-    loaded = load_result(run_dir)
+    loaded = RunFolder(run_dir).load_result()
     assert loaded.findings == result.findings
     assert loaded.regions == result.regions  # "+unknown key" un-neutralised on the way back
     assert sorted(loaded.exclusions, key=str) == sorted(result.exclusions, key=str)  # file is sorted by id
@@ -85,6 +86,6 @@ def test_exclusions_are_read_leniently_and_absent_ones_are_empty(tmp_path: Path)
 
 def test_render_keeps_the_run_over_run_comparison(tmp_path: Path) -> None:
     run_dir = _run(tmp_path)
-    loaded = load_result(run_dir)
+    loaded = RunFolder(run_dir).load_result()
     assert loaded.run.compared_with and any(f.change == "resolved" for f in loaded.findings)
     assert replace(loaded, findings=()).run.compared_with == loaded.run.compared_with

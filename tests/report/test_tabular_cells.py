@@ -16,7 +16,8 @@ import pytest
 
 from auditor.model import Exclusion
 from auditor.report.cells import FORMULA_PREFIXES
-from auditor.report.tables import findings_frame, regions_frame
+from auditor.report.findings import findings_frame
+from auditor.report.regions import regions_frame
 from auditor.report.writer import write_run
 
 from .factory import DEV, HOSTILE_VALUES, OK_ID, account, finding, make_result

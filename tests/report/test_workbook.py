@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import os
 import stat
 from dataclasses import replace
@@ -9,16 +10,17 @@ from pathlib import Path
 import pytest
 
 from auditor.model import AccountSnapshot, Exclusion, Severity, Status
-from auditor.report.sheets import ACCOUNT_COLUMNS, ERROR_COLUMNS, EXCLUSION_COLUMNS, POLICY_COLUMNS
-from auditor.report.tables import FINDING_COLUMNS
-from auditor.report.workbook import (
-    HEADER_ROW,
-    MAX_CELL_TEXT,
-    SEVERITY_COLOURS,
-    VERDICT_COLOURS,
-    WRAP_WIDTH,
-    write_workbook,
+from auditor.report.columns import (
+    ACCOUNT_COLUMNS,
+    ERROR_COLUMNS,
+    EXCLUSION_COLUMNS,
+    FINDING_COLUMNS,
+    POLICY_COLUMNS,
 )
+from auditor.report.palette import SEVERITY_COLOURS, VERDICT_COLOURS
+from auditor.report.workbook import write_workbook
+from auditor.report.writer import write_run
+from auditor.report.xlsx import HEADER_ROW, MAX_CELL_TEXT, WRAP_WIDTH
 
 from .factory import (
     ERROR_ID,
@@ -229,7 +231,16 @@ def test_exclusions_sheet_lists_regions_to_exclude_and_include_only(book) -> Non
     assert (
         rows[OK_ID]["exclude"] == "ap-southeast-1" and rows[OK_ID]["include_only"] == "eu-west-1, us-east-1"
     )
-    assert rows[HOSTILE_ID]["exclude_count"] == 0
+    assert rows[HOSTILE_ID]["excluded_count"] == 0
+
+
+def test_exclusions_sheet_names_its_columns_as_exclusions_csv_does(book, tmp_path: Path) -> None:
+    """A filter written for exclusions.csv works on the Exclusions sheet (the count was exclude_count there)."""
+    run_dir = write_run(make_result(), tmp_path / "out")
+    with (run_dir / "exclusions.csv").open(newline="") as fh:
+        csv_header = next(csv.reader(fh))
+    assert "excluded_count" in csv_header
+    assert set(csv_header) <= set(header(book["Exclusions"]))
 
 
 def test_workbook_of_an_empty_result_is_still_valid(tmp_path: Path) -> None:
