@@ -20,7 +20,7 @@ from auditor import __version__
 from auditor.analysis import analyze
 from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
-from auditor.config import Config
+from auditor.config import Config, audited_regions
 from auditor.datadog.source import load_expected_values
 from auditor.fanout import AccountStream, Collected, Interrupted, collect_accounts, stop_error, stop_signal_name
 from auditor.heap import collector_paused, frozen_heap
@@ -184,6 +184,8 @@ def run_audit(
     except (ClientError, BotoCoreError) as exc:
         raise _unreadable(exc) from exc
     partition = partition_of(caller["Arn"])
+    # Before any account is read: a region name outside the partition is a config error (exit 2).
+    regions = audited_regions(cfg, partition, gateway.regions_by_partition())
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
     progress = _Progress(progress_factory, stream) if progress_factory else None
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
@@ -198,7 +200,6 @@ def run_audit(
         log.info("%d accounts in scope, %d skipped", len(scope.audited), len(scope.skipped))
         snapshots = _every_account(scope.audited, collected)
         aws_managed = collected.aws_managed_documents
-        regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
         with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
             findings, verdicts, exclusions = analyze(
                 inventory,

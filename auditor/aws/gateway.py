@@ -241,3 +241,7 @@ class AwsGateway:
     def available_regions(self, partition: str) -> tuple[str, ...]:
         """Every region botocore knows for the partition (the default audited set)."""
         return tuple(sorted(self._session.get_available_regions("ec2", partition_name=partition)))
+
+    def regions_by_partition(self) -> dict[str, tuple[str, ...]]:
+        """Every partition botocore knows, with its regions (what [regions] audited is checked against)."""
+        return {p: self.available_regions(p) for p in self._session.get_available_partitions()}
