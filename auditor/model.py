@@ -232,7 +232,9 @@ class RegionVerdict:
 class Exclusion:
     account_id: str
     exclude: tuple[str, ...]  # regions to exclude in Datadog
-    include_only: tuple[str, ...]  # audited regions minus excluded ones
+    include_only: tuple[str, ...]  # audited regions minus excluded ones and ones not enabled
+    # Audited regions the account has not enabled: in neither list (nothing to collect, nothing denied).
+    not_enabled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,17 @@ def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[s
     return out
 
 
+def _warn_opt_in_unknown(snapshots: Mapping[str, AccountSnapshot]) -> None:
+    """One warning per run (not per account) when some accounts' region opt-in status is unknown."""
+    unknown = [(a, s.region_opt_in.error) for a, s in snapshots.items() if s.region_opt_in and s.region_opt_in.error]
+    if not unknown:
+        return
+    codes = sorted({error.split(":", 1)[0] for _, error in unknown})
+    log.warning("the region opt-in status of %d account(s) could not be read (ec2:DescribeRegions: %s; first: "
+                "account %s): every audited region counts as enabled for them. The audit role needs "
+                "ec2:DescribeRegions (config/audit-role-policy.json)", len(unknown), ", ".join(codes), unknown[0][0])
+
+
 class _Progress:
     """The progress bar, made once the number of accounts to read is known (the tree is walked).
     Called from the main thread only."""
@@ -199,6 +210,7 @@ def run_audit(
         scope = select_scope(inventory, cfg)
         log.info("%d accounts in scope, %d skipped", len(scope.audited), len(scope.skipped))
         snapshots = _every_account(scope.audited, collected)
+        _warn_opt_in_unknown(snapshots)
         aws_managed = collected.aws_managed_documents
         with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
             findings, verdicts, exclusions = analyze(
