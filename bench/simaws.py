@@ -11,9 +11,12 @@ serves moto's WSGI app behind `SimulatedAws`, a middleware that
 - counts calls and throttled calls per operation, served at GET /__bench/stats.
 When ready it prints one JSON line to stdout: {"port": ..., "build_seconds": ..., ...}.
 
-Two moto behaviours are changed to match AWS at scale: ListTargetsForPolicy pages by 20 like
-AWS (moto returns every target at once), and the access key -> account lookup is an index
-(moto scans every account's IAM backend on every request, O(accounts)).
+Three moto behaviours are changed to match AWS at scale: ListTargetsForPolicy pages by 20 like
+AWS (moto returns every target at once), the access key -> account lookup is an index
+(moto scans every account's IAM backend on every request, O(accounts)), and ec2 DescribeRegions
+(each account's region opt-in status) answers without building the account's EC2 backend (moto
+spends ~0.5 s of CPU on its default VPC): every account has enabled every region, except one
+account in ten (id ending in 0) that has not opted into ap-east-1.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ AUDIT_ROLE = "OrganizationAccountAccessRole"
 DATADOG_PRINCIPAL = "arn:aws:iam::464622532012:root"
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1",
            "sa-east-1", "ca-central-1", "eu-north-1", "ap-south-1")
+OPT_IN_OFF_REGION = "ap-east-1"
 DATADOG_PERMISSIONS = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
@@ -210,9 +214,12 @@ def patch_moto() -> None:
     from moto.organizations import responses as org_responses
     from moto.sts.models import STSBackend
 
+    from auditor.testing.moto_regions import describe_regions_answered_by
     from auditor.testing.moto_trust import _assume_role
 
     STSBackend.assume_role = _assume_role  # AssumeRole refuses what AWS refuses
+    # Entered for the life of the process (the simulation serves until terminated).
+    describe_regions_answered_by(_opt_in_status).__enter__()
     # moto lists its package directory and inspects its response classes on every request:
     # more CPU than the request itself. Their answers never change while serving.
     modules = tuple(backends.list_of_moto_modules())
@@ -279,6 +286,13 @@ def patch_moto() -> None:
 
     org_responses.OrganizationsResponse.list_targets_for_policy = list_targets_for_policy  # type: ignore[method-assign]
     org_responses.OrganizationsResponse.list_accounts_for_parent = list_accounts_for_parent  # type: ignore[method-assign]
+
+
+def _opt_in_status(account: str, region: str, default: str) -> str:
+    """Every region enabled, but ap-east-1 left off in one account in ten."""
+    if region == OPT_IN_OFF_REGION and account.endswith("0"):
+        return "not-opted-in"
+    return "opted-in" if default == "not-opted-in" else default
 
 
 # --- building the organization -----------------------------------------------------------------
@@ -471,6 +485,7 @@ def _warm_up(port: int) -> None:
     session.client("sts", endpoint_url=url).get_caller_identity()
     session.client("organizations", endpoint_url=url).describe_organization()
     session.client("iam", endpoint_url=url).get_role(RoleName=DATADOG_ROLE)
+    session.client("ec2", endpoint_url=url).describe_regions(AllRegions=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -66,3 +66,12 @@ def test_synthetic_inventory_has_the_shape_the_simulation_builds():
     assert len(inventory.policies) == shape.scps + shape.rcps + 2
     full = [p for p in inventory.policies if p.aws_managed]
     assert all(len(p.targets) == len(inventory.units) + len(inventory.accounts) for p in full)
+
+
+def test_simulated_accounts_enabled_every_region_but_one_in_ten_left_ap_east_1_off():
+    from bench.simaws import _opt_in_status
+
+    assert _opt_in_status("123456789010", "ap-east-1", "not-opted-in") == "not-opted-in"
+    assert _opt_in_status("123456789011", "ap-east-1", "not-opted-in") == "opted-in"
+    assert _opt_in_status("123456789010", "me-south-1", "not-opted-in") == "opted-in"
+    assert _opt_in_status("123456789010", "us-east-1", "opt-in-not-required") == "opt-in-not-required"
