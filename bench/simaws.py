@@ -11,17 +11,20 @@ serves moto's WSGI app behind `SimulatedAws`, a middleware that
 - counts calls and throttled calls per operation, served at GET /__bench/stats.
 When ready it prints one JSON line to stdout: {"port": ..., "build_seconds": ..., ...}.
 
-Three moto behaviours are changed to match AWS at scale: ListTargetsForPolicy pages by 20 like
-AWS (moto returns every target at once), the access key -> account lookup is an index
-(moto scans every account's IAM backend on every request, O(accounts)), and ec2 DescribeRegions
-(each account's region opt-in status) answers without building the account's EC2 backend (moto
-spends ~0.5 s of CPU on its default VPC): every account has enabled every region, except one
-account in ten (id ending in 0) that has not opted into ap-east-1.
+Two moto behaviours are changed to match AWS at scale: ListTargetsForPolicy pages by 20 like
+AWS (moto returns every target at once), and the access key -> account lookup is an index
+(moto scans every account's IAM backend on every request, O(accounts)). ec2 DescribeRegions
+(each account's region opt-in status) is answered by the middleware itself, with the same
+latency and counted like any call: moto's EC2 spends ~90 ms of CPU per call (and builds each
+account's EC2 backend), which would make the simulation, not the auditor, the bottleneck. Every
+account has enabled every region, except one account in ten (id ending in 0) that has not
+opted into ap-east-1.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.server
 import io
 import json
@@ -114,6 +117,36 @@ def _throttle_response(service: str) -> tuple[str, list[tuple[str, str]], bytes]
 # --- the middleware ----------------------------------------------------------------------------
 
 
+_REGIONS_XML = (
+    '<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>{rid}</requestId>'
+    "<regionInfo>{items}</regionInfo></DescribeRegionsResponse>"
+)
+_REGION_ITEM = ("<item><regionName>{0}</regionName><regionEndpoint>ec2.{0}.amazonaws.com</regionEndpoint>"
+                "<optInStatus>{1}</optInStatus></item>")
+
+
+@functools.cache
+def _commercial_regions() -> frozenset[str]:
+    import boto3
+
+    return frozenset(boto3.Session().get_available_regions("ec2", partition_name="aws"))
+
+
+def _describe_regions(key: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """DescribeRegions (AllRegions) of the account whose keys signed: every region of the partition
+    with its opt-in status (moto's list of the regions that need no opt-in)."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from moto.iam import models as iam_models
+
+    account = iam_models.get_account_id_from(key)
+    ours = _commercial_regions()
+    items = "".join(_REGION_ITEM.format(r.name, _opt_in_status(account, r.name, r.opt_in_status))
+                    for r in RegionsAndZonesBackend.regions if r.name in ours)
+    body = _REGIONS_XML.format(rid=uuid.uuid4(), items=items).encode()
+    return "200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
+
 def classify(environ: dict[str, Any], body: bytes) -> tuple[str, str, str]:
     """(service, operation, access key id) of a signed AWS request."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -172,7 +205,9 @@ class SimulatedAws:
             self.stats.calls[name] += 1
             if not admitted:
                 self.stats.throttled[name] += 1
-        if admitted:
+        if admitted and name == "ec2.DescribeRegions":
+            status, headers, payload = _describe_regions(key)
+        elif admitted:
             captured: list[Any] = []
             payload = b"".join(self.app(environ, lambda status, headers, *_: captured.extend((status, headers))))
             status, headers = captured
@@ -203,7 +238,6 @@ class SimulatedAws:
 
 def patch_moto() -> None:
     """Make moto behave like AWS where the benchmark depends on it, and stay O(1) per request."""
-    import functools
 
     from moto import backends
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -214,12 +248,9 @@ def patch_moto() -> None:
     from moto.organizations import responses as org_responses
     from moto.sts.models import STSBackend
 
-    from auditor.testing.moto_regions import describe_regions_answered_by
     from auditor.testing.moto_trust import _assume_role
 
     STSBackend.assume_role = _assume_role  # AssumeRole refuses what AWS refuses
-    # Entered for the life of the process (the simulation serves until terminated).
-    describe_regions_answered_by(_opt_in_status).__enter__()
     # moto lists its package directory and inspects its response classes on every request:
     # more CPU than the request itself. Their answers never change while serving.
     modules = tuple(backends.list_of_moto_modules())

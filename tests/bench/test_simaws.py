@@ -75,3 +75,18 @@ def test_simulated_accounts_enabled_every_region_but_one_in_ten_left_ap_east_1_o
     assert _opt_in_status("123456789011", "ap-east-1", "not-opted-in") == "opted-in"
     assert _opt_in_status("123456789010", "me-south-1", "not-opted-in") == "opted-in"
     assert _opt_in_status("123456789010", "us-east-1", "opt-in-not-required") == "opt-in-not-required"
+
+
+def test_describe_regions_is_answered_for_the_signing_account_in_ec2s_shape():
+    from botocore.parsers import create_parser
+    from botocore.session import get_session
+
+    from bench.simaws import _describe_regions
+
+    status, headers, body = _describe_regions("AKIA-UNKNOWN")  # moto's default account 123456789012
+    assert status == "200 OK" and dict(headers)["Content-Length"] == str(len(body))
+    model = get_session().get_service_model("ec2").operation_model("DescribeRegions")
+    parsed = create_parser("ec2").parse({"body": body, "headers": {}, "status_code": 200}, model.output_shape)
+    statuses = {r["RegionName"]: r["OptInStatus"] for r in parsed["Regions"]}
+    assert statuses["us-east-1"] == "opt-in-not-required" and statuses["ap-east-1"] == "opted-in"
+    assert "cn-north-1" not in statuses and "us-gov-west-1" not in statuses
