@@ -132,16 +132,28 @@ def _commercial_regions() -> frozenset[str]:
     return frozenset(boto3.Session().get_available_regions("ec2", partition_name="aws"))
 
 
-def _describe_regions(key: str) -> tuple[str, list[tuple[str, str]], bytes]:
+def _opt_in_filter(body: bytes) -> frozenset[str]:
+    """The values of an `opt-in-status` filter in a DescribeRegions request (empty: no such filter)."""
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    for k, v in params.items():
+        if k.startswith("Filter.") and k.endswith(".Name") and v == ["opt-in-status"]:
+            prefix = k[: -len("Name")] + "Value."
+            return frozenset(x for key, vals in params.items() if key.startswith(prefix) for x in vals)
+    return frozenset()
+
+
+def _describe_regions(key: str, statuses: frozenset[str] = frozenset()) -> tuple[str, list[tuple[str, str]], bytes]:
     """DescribeRegions (AllRegions) of the account whose keys signed: every region of the partition
-    with its opt-in status (moto's list of the regions that need no opt-in)."""
+    with its opt-in status (moto's list of the regions that need no opt-in), only those whose
+    status is in `statuses` when given (AWS's opt-in-status filter)."""
     from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
     from moto.iam import models as iam_models
 
     account = iam_models.get_account_id_from(key)
     ours = _commercial_regions()
-    items = "".join(_REGION_ITEM.format(r.name, _opt_in_status(account, r.name, r.opt_in_status))
-                    for r in RegionsAndZonesBackend.regions if r.name in ours)
+    found = ((r.name, _opt_in_status(account, r.name, r.opt_in_status))
+             for r in RegionsAndZonesBackend.regions if r.name in ours)
+    items = "".join(_REGION_ITEM.format(name, st) for name, st in found if not statuses or st in statuses)
     body = _REGIONS_XML.format(rid=uuid.uuid4(), items=items).encode()
     return "200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
 
@@ -206,7 +218,7 @@ class SimulatedAws:
             if not admitted:
                 self.stats.throttled[name] += 1
         if admitted and name == "ec2.DescribeRegions":
-            status, headers, payload = _describe_regions(key)
+            status, headers, payload = _describe_regions(key, _opt_in_filter(body))
         elif admitted:
             captured: list[Any] = []
             payload = b"".join(self.app(environ, lambda status, headers, *_: captured.extend((status, headers))))

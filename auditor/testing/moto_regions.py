@@ -41,12 +41,17 @@ def describe_regions_answered_by(status: Callable[[str, str, str], str]) -> Iter
     def describe_regions(self: Any) -> Any:
         self.error_on_dryrun()
         names = set(self._get_param("RegionNames", []))
+        # moto ignores Filters; AWS honours opt-in-status (and region-name), as here.
+        filters = self._filters_from_querystring()
+        wanted_status, wanted_name = filters.get("opt-in-status"), filters.get("region-name")
         account = self.current_account
         out = []
         for r in regions:
-            if names and r.name not in names:
+            if (names and r.name not in names) or (wanted_name and r.name not in wanted_name):
                 continue
             wanted = status(account, r.name, r.opt_in_status)
+            if wanted_status and wanted not in wanted_status:
+                continue
             out.append(r if wanted == r.opt_in_status else Region(r.name, r.endpoint, wanted))
         return ActionResult({"Regions": out})
 

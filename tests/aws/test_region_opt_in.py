@@ -136,3 +136,19 @@ def test_an_account_that_cannot_be_assumed_has_no_opt_in_status(org) -> None:
     with SideLane(1) as lane:
         snap = _read(gateway, "999999999999", lane)
     assert snap.error is not None and snap.error.stage == "assume_role" and snap.region_opt_in is None
+
+
+def test_moto_answers_the_opt_in_filter_per_account_as_aws_does(org) -> None:
+    session, _, members = org
+    with opted_in_regions() as opted:
+        opted[members[0]] = {"ap-east-1"}
+        c = session.client("sts").assume_role(RoleArn=f"arn:aws:iam::{members[0]}:role/{AUDIT_ROLE.name}",
+                                              RoleSessionName="tt")["Credentials"]
+        ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+                           aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+        off = ec2.describe_regions(AllRegions=True, Filters=[{"Name": "opt-in-status", "Values": ["not-opted-in"]}])
+        everything = ec2.describe_regions(AllRegions=True)
+    names = {r["RegionName"] for r in off["Regions"]}
+    assert "me-south-1" in names and "ap-east-1" not in names and "us-east-1" not in names
+    assert {r["OptInStatus"] for r in off["Regions"]} == {"not-opted-in"}
+    assert {r["RegionName"]: r["OptInStatus"] for r in everything["Regions"]}["ap-east-1"] == "opted-in"

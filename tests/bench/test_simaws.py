@@ -90,3 +90,13 @@ def test_describe_regions_is_answered_for_the_signing_account_in_ec2s_shape():
     statuses = {r["RegionName"]: r["OptInStatus"] for r in parsed["Regions"]}
     assert statuses["us-east-1"] == "opt-in-not-required" and statuses["ap-east-1"] == "opted-in"
     assert "cn-north-1" not in statuses and "us-gov-west-1" not in statuses
+    _, _, only = _describe_regions("AKIA-UNKNOWN0", frozenset({"not-opted-in"}))
+    assert b"<regionName>" not in only  # 123456789012: every region enabled
+
+
+def test_the_opt_in_filter_is_read_from_the_query_body():
+    from bench.simaws import _opt_in_filter
+
+    body = b"Action=DescribeRegions&AllRegions=true&Filter.1.Name=opt-in-status&Filter.1.Value.1=not-opted-in"
+    assert _opt_in_filter(body) == frozenset({"not-opted-in"})
+    assert _opt_in_filter(b"Action=DescribeRegions&AllRegions=true") == frozenset()
