@@ -290,6 +290,29 @@ def _check_values(cfg: Config) -> None:
         raise bad("[logging] level", log.level, "one of: DEBUG, INFO, WARNING, ERROR")
 
 
+def audited_regions(cfg: Config, partition: str, known: typing.Mapping[str, typing.Sequence[str]]) -> tuple[str, ...]:
+    """The regions to audit in `partition`: [regions] audited, every name checked against the regions
+    botocore knows for that partition (`known`: partition -> regions), or, when empty, all of those.
+
+    Called once the partition is known (sts:GetCallerIdentity), before any account is read: the
+    names' shape is checked at load, their existence needs botocore's endpoint data.
+    """
+    if partition not in known:
+        raise ConfigError(f"{cfg.source}: the organization's partition {partition!r} is unknown to this botocore "
+                          f"(known: {', '.join(sorted(known))}); upgrade botocore to audit it")
+    ours = known[partition]
+    if not cfg.regions.audited:
+        return tuple(ours)
+    bad = [r for r in cfg.regions.audited if r not in ours]
+    if bad:
+        homes = [f"{r} is in partition {p}" for r in bad for p, regions in sorted(known.items()) if r in regions]
+        where = f" ({'; '.join(homes)})" if homes else ""
+        raise ConfigError(
+            f"{cfg.source}: [regions] audited names {len(bad)} region(s) that do not exist in the organization's "
+            f"partition {partition!r}: {', '.join(bad)}{where}; its regions: {', '.join(ours)}")
+    return cfg.regions.audited
+
+
 # Datadog's tag rules: starts with a letter, at most 200 characters of letters, digits, _ - : . /
 DATADOG_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-:./]{0,199}$")
 

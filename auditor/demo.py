@@ -7,7 +7,8 @@ Root
 ├── Security        healthy accounts
 ├── Prod
 │   ├── Payments    AWS's documented "deny outside the EU" SCP (eu-central-1, eu-west-1)
-│   └── Web         healthy, one account with a stale external id in Datadog
+│   └── Web         healthy, one account with a stale external id in Datadog, one that has
+│                   not enabled ap-east-1 (an audited opt-in region: not applicable there)
 ├── Dev             Control Tower's region deny control (us-east-1, us-west-2)
 ├── Sandbox         the data-perimeter RCP: denies Datadog's sts:AssumeRole everywhere
 └── Legacy          old role name, wrong principal, wildcard trust, missing role, ...
@@ -27,9 +28,11 @@ import boto3
 
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, LEGACY_ROLE_NAME, datadog_principal
 
+# ap-east-1 needs an opt-in: every demo account has enabled it but one (web-prod).
+DEMO_OPT_IN_REGION = "ap-east-1"
 DEMO_REGIONS = (
     "us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "eu-north-1",
-    "ap-southeast-1", "ap-northeast-1", "sa-east-1",
+    "ap-southeast-1", "ap-northeast-1", "sa-east-1", DEMO_OPT_IN_REGION,
 )
 DEMO_SITE = "datadoghq.com"
 DATADOG_ACCOUNT = datadog_principal(DEMO_SITE, "aws").account_id
@@ -78,6 +81,7 @@ class DemoAccount:
     ou: str  # path below Root
     problem: str = "healthy"
     status: str = "ACTIVE"
+    opted_in: bool = True  # has enabled DEMO_OPT_IN_REGION
 
 
 # (account name, OU path, planted problem). `scale_accounts` adds healthy accounts.
@@ -87,7 +91,7 @@ BASE_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("payments-prod", "Prod/Payments"),
     DemoAccount("payments-dr", "Prod/Payments"),
     DemoAccount("ledger-prod", "Prod/Payments", "role_missing"),
-    DemoAccount("web-prod", "Prod/Web"),
+    DemoAccount("web-prod", "Prod/Web", opted_in=False),
     DemoAccount("web-cdn", "Prod/Web", "external_id_rotated"),
     DemoAccount("web-api", "Prod/Web", "role_name_space"),
     DemoAccount("dev-alpha", "Dev"),
@@ -118,8 +122,12 @@ class DemoOrg:
     expected_csv_rows: tuple[tuple[str, str, str], ...]  # what "Datadog holds"
 
 
-def build_demo_org(session: boto3.Session, total_accounts: int = 30) -> DemoOrg:
-    """Create the demo organization in whatever AWS `session` reaches (moto in practice)."""
+def build_demo_org(session: boto3.Session, total_accounts: int = 30,
+                   opted_in: dict[str, set[str]] | None = None) -> DemoOrg:
+    """Create the demo organization in whatever AWS `session` reaches (moto in practice).
+
+    `opted_in` (auditor.testing.moto_regions.opted_in_regions' dict) receives the accounts that have
+    enabled DEMO_OPT_IN_REGION: all but the one planted without it."""
     org = session.client("organizations", region_name="us-east-1")
     org.create_organization(FeatureSet="ALL")
     root_id = org.list_roots()["Roots"][0]["Id"]
@@ -143,6 +151,9 @@ def build_demo_org(session: boto3.Session, total_accounts: int = 30) -> DemoOrg:
         expected.append(_plant(session, acct_id, spec))
     expected.append(_plant_in_management(session, mgmt))
     _suspend(session, org, accounts)
+    if opted_in is not None:
+        for acct_id in [mgmt, *(a for a, spec in accounts.items() if spec.opted_in)]:
+            opted_in.setdefault(acct_id, set()).add(DEMO_OPT_IN_REGION)
     return DemoOrg(mgmt, accounts, tuple(expected))
 
 

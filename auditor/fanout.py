@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import AwsGateway
+from auditor.aws.lane import SideLane
 from auditor.config import Config
 from auditor.model import Account, AccountError, AccountSnapshot
 from auditor.stop import Interrupted as Interrupted
@@ -220,13 +221,18 @@ def collect_accounts(
     account_limit = cfg.run.account_timeout_seconds
     run_deadline = clock() + cfg.run.run_timeout_seconds if deadline is None else deadline
 
+    # As wide as the fan-out: an account's opt-in read never waits behind another account's.
+    lane = SideLane(cfg.run.workers, "opt-in")
+
     def read(a: Account) -> AccountSnapshot:
         return read_account(gateway, sts, a.id, partition, audit_role=role, datadog_role_name=cfg.datadog.role_name,
-                            use_caller_credentials=a.id == caller_account, managed_cache=cache)
+                            use_caller_credentials=a.id == caller_account, managed_cache=cache, lane=lane)
 
-    # Each worker builds its IAM client (milliseconds of CPU, one thread at a time) before its first
-    # account: while the tree is still being listed, not on the first round's critical path.
-    fan = _FanOut(read, stream, clock, prepare=lambda: gateway.account_client("iam"))
+    # Each worker builds its IAM client (milliseconds of CPU, one thread at a time), and the first one
+    # the opt-in lane's shared EC2 client, before its first account: while the tree is still being
+    # listed, not on the first round's critical path.
+    fan = _FanOut(read, stream, clock, prepare=lambda: (gateway.account_client("iam"),
+                                                        gateway.shared_account_client("ec2")))
     snapshots: dict[str, AccountSnapshot] = {}
     reason = ""
     # Known up front, or (streamed) the configured width: idle workers wait for the walk.
@@ -271,6 +277,7 @@ def collect_accounts(
         reason = f"interrupted by {name}"
     finally:
         fan.stop()
+        lane.close()
     if reason:
         _finish_early(reason, stream.listed(), fan, snapshots)
     return Collected(snapshots, cache.documents(), reason)

@@ -8,6 +8,7 @@ which turns a bad document into a finding instead of a crash at collection time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -125,6 +126,24 @@ class AccountError:
 
 
 @dataclass(frozen=True)
+class RegionOptIn:
+    """Which regions the account has enabled, as ec2:DescribeRegions (AllRegions) tells it: read once
+    per account. Only the regions it has *not* enabled are kept (opt-in regions it has not opted
+    into): the list is short, and every other region is usable."""
+
+    not_enabled: tuple[str, ...] = ()  # sorted region names
+    # Why the status is unknown ("" when it was read): every audited region then counts as enabled.
+    error: str = ""
+
+    def off(self, regions: Sequence[str]) -> tuple[str, ...]:
+        """Those of `regions` the account has not enabled, in their order."""
+        if not self.not_enabled:
+            return ()
+        off = set(self.not_enabled)
+        return tuple(r for r in regions if r in off)
+
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """Everything read inside one account. `role is None` and `error is None`: no role."""
 
@@ -135,6 +154,8 @@ class AccountSnapshot:
     managed_policy_documents: tuple[tuple[str, str], ...] = ()
     error: AccountError | None = None
     api_calls: int = 0
+    # None: not read (the account could not be assumed, or a run from before the status was read).
+    region_opt_in: RegionOptIn | None = None
 
 
 # --- Results -------------------------------------------------------------------------
@@ -211,7 +232,9 @@ class RegionVerdict:
 class Exclusion:
     account_id: str
     exclude: tuple[str, ...]  # regions to exclude in Datadog
-    include_only: tuple[str, ...]  # audited regions minus excluded ones
+    include_only: tuple[str, ...]  # audited regions minus excluded ones and ones not enabled
+    # Audited regions the account has not enabled: in neither list (nothing to collect, nothing denied).
+    not_enabled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

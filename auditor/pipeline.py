@@ -21,7 +21,7 @@ from auditor import __version__
 from auditor.analysis import analyze
 from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
-from auditor.config import Config
+from auditor.config import Config, audited_regions
 from auditor.datadog.source import load_expected_values
 from auditor.fanout import AccountStream, Collected, Interrupted, collect_accounts, stop_error, stop_signal_name
 from auditor.heap import collector_paused, frozen_heap
@@ -155,6 +155,17 @@ def _deadline_passed(deadline: float, seconds: float) -> str:
     return f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached"
 
 
+def _warn_opt_in_unknown(snapshots: Mapping[str, AccountSnapshot]) -> None:
+    """One warning per run (not per account) when some accounts' region opt-in status is unknown."""
+    unknown = [(a, s.region_opt_in.error) for a, s in snapshots.items() if s.region_opt_in and s.region_opt_in.error]
+    if not unknown:
+        return
+    codes = sorted({error.split(":", 1)[0] for _, error in unknown})
+    log.warning("the region opt-in status of %d account(s) could not be read (ec2:DescribeRegions: %s; first: "
+                "account %s): every audited region counts as enabled for them. The audit role needs "
+                "ec2:DescribeRegions (config/audit-role-policy.json)", len(unknown), ", ".join(codes), unknown[0][0])
+
+
 class _Progress:
     """The progress bar, made once the number of accounts to read is known (the tree is walked).
     Called from the main thread only."""
@@ -199,6 +210,8 @@ def run_audit(
     except (ClientError, BotoCoreError) as exc:
         raise _unreadable(exc) from exc
     partition = partition_of(caller["Arn"])
+    # Before any account is read: a region name outside the partition is a config error (exit 2).
+    regions = audited_regions(cfg, partition, gateway.regions_by_partition())
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
     progress = _Progress(progress_factory, stream) if progress_factory else None
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
@@ -212,8 +225,8 @@ def run_audit(
         scope = select_scope(inventory, cfg)
         log.info("%d accounts in scope, %d skipped", len(scope.audited), len(scope.skipped))
         snapshots = _every_account(scope.audited, collected)
+        _warn_opt_in_unknown(snapshots)
         aws_managed = collected.aws_managed_documents
-        regions = cfg.regions.audited or gateway.available_regions(inventory.partition)
         with frozen_heap(), collector_paused():  # the analysis is pure and makes no cycles (heap.py)
             analysis = analyze(
                 inventory,

@@ -8,7 +8,9 @@ Lower bound of a run (time is round trips when AWS adds a fixed latency per call
   another (ListRoots -> ListOrganizationalUnitsForParent pages down the tree -> the last
   ListAccountsForParent page; ListPolicies page -> ListTargetsForPolicy pages), assuming
   every independent call runs at the same time;
-- account phase: ceil(accounts / workers) rounds of `calls_per_account` sequential calls.
+- account phase: ceil(accounts / workers) rounds of `sequential_calls_per_account` calls that
+  wait on one another (AssumeRole, then the 4 IAM reads of the role); the account's 6th call,
+  ec2:DescribeRegions (its region opt-in status), runs beside the IAM reads and adds no round trip.
 
 The policies' target listings go on while the accounts are read, so the bound is
 max(tree walk + account phase, policy listings), not their sum. (The auditor starts reading a
@@ -22,7 +24,9 @@ import math
 from dataclasses import dataclass
 
 PAGE = 20  # AWS Organizations' maximum MaxResults for every List* call the auditor makes
-CALLS_PER_ACCOUNT = 5  # AssumeRole, GetRole, ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy
+# AssumeRole, GetRole, ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy: one after the other.
+SEQUENTIAL_CALLS_PER_ACCOUNT = 5
+CALLS_PER_ACCOUNT = SEQUENTIAL_CALLS_PER_ACCOUNT + 1  # + ec2:DescribeRegions, concurrent with the IAM reads
 
 
 def pages(n: int) -> int:
@@ -124,7 +128,7 @@ class Bound:
     tree_round_trips: int
     policy_round_trips: int
     account_rounds: int
-    calls_per_account: int
+    sequential_calls_per_account: int
     latency: float
 
     @property
@@ -133,7 +137,8 @@ class Bound:
 
     @property
     def critical_round_trips(self) -> int:
-        return max(self.tree_round_trips + self.account_rounds * self.calls_per_account, self.policy_round_trips)
+        accounts = self.account_rounds * self.sequential_calls_per_account
+        return max(self.tree_round_trips + accounts, self.policy_round_trips)
 
     @property
     def seconds(self) -> float:
@@ -141,9 +146,9 @@ class Bound:
 
 
 def lower_bound(shape: Shape, *, audited: int, workers: int, latency: float,
-                calls_per_account: int = CALLS_PER_ACCOUNT) -> Bound:
+                sequential_calls_per_account: int = SEQUENTIAL_CALLS_PER_ACCOUNT) -> Bound:
     return Bound(tree_critical_path(shape), policy_critical_path(shape), math.ceil(audited / workers),
-                 calls_per_account, latency)
+                 sequential_calls_per_account, latency)
 
 
 def throttle_bound(calls_by_bucket: dict[str, int], rates: dict[str, tuple[float, float]]) -> float:

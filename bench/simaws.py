@@ -13,12 +13,18 @@ When ready it prints one JSON line to stdout: {"port": ..., "build_seconds": ...
 
 Two moto behaviours are changed to match AWS at scale: ListTargetsForPolicy pages by 20 like
 AWS (moto returns every target at once), and the access key -> account lookup is an index
-(moto scans every account's IAM backend on every request, O(accounts)).
+(moto scans every account's IAM backend on every request, O(accounts)). ec2 DescribeRegions
+(each account's region opt-in status) is answered by the middleware itself, with the same
+latency and counted like any call: moto's EC2 spends ~90 ms of CPU per call (and builds each
+account's EC2 backend), which would make the simulation, not the auditor, the bottleneck. Every
+account has enabled every region, except one account in ten (id ending in 0) that has not
+opted into ap-east-1.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.server
 import io
 import json
@@ -45,6 +51,7 @@ AUDIT_ROLE = "OrganizationAccountAccessRole"
 DATADOG_PRINCIPAL = "arn:aws:iam::464622532012:root"
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1",
            "sa-east-1", "ca-central-1", "eu-north-1", "ap-south-1")
+OPT_IN_OFF_REGION = "ap-east-1"
 DATADOG_PERMISSIONS = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
@@ -110,6 +117,48 @@ def _throttle_response(service: str) -> tuple[str, list[tuple[str, str]], bytes]
 # --- the middleware ----------------------------------------------------------------------------
 
 
+_REGIONS_XML = (
+    '<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>{rid}</requestId>'
+    "<regionInfo>{items}</regionInfo></DescribeRegionsResponse>"
+)
+_REGION_ITEM = ("<item><regionName>{0}</regionName><regionEndpoint>ec2.{0}.amazonaws.com</regionEndpoint>"
+                "<optInStatus>{1}</optInStatus></item>")
+
+
+@functools.cache
+def _commercial_regions() -> frozenset[str]:
+    import boto3
+
+    return frozenset(boto3.Session().get_available_regions("ec2", partition_name="aws"))
+
+
+def _opt_in_filter(body: bytes) -> frozenset[str]:
+    """The values of an `opt-in-status` filter in a DescribeRegions request (empty: no such filter)."""
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    for k, v in params.items():
+        if k.startswith("Filter.") and k.endswith(".Name") and v == ["opt-in-status"]:
+            prefix = k[: -len("Name")] + "Value."
+            return frozenset(x for key, vals in params.items() if key.startswith(prefix) for x in vals)
+    return frozenset()
+
+
+def _describe_regions(key: str, statuses: frozenset[str] = frozenset()) -> tuple[str, list[tuple[str, str]], bytes]:
+    """DescribeRegions (AllRegions) of the account whose keys signed: every region of the partition
+    with its opt-in status (moto's list of the regions that need no opt-in), only those whose
+    status is in `statuses` when given (AWS's opt-in-status filter)."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from moto.iam import models as iam_models
+
+    account = iam_models.get_account_id_from(key)
+    ours = _commercial_regions()
+    found = ((r.name, _opt_in_status(account, r.name, r.opt_in_status))
+             for r in RegionsAndZonesBackend.regions if r.name in ours)
+    items = "".join(_REGION_ITEM.format(name, st) for name, st in found if not statuses or st in statuses)
+    body = _REGIONS_XML.format(rid=uuid.uuid4(), items=items).encode()
+    return "200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
+
 def classify(environ: dict[str, Any], body: bytes) -> tuple[str, str, str]:
     """(service, operation, access key id) of a signed AWS request."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -168,7 +217,9 @@ class SimulatedAws:
             self.stats.calls[name] += 1
             if not admitted:
                 self.stats.throttled[name] += 1
-        if admitted:
+        if admitted and name == "ec2.DescribeRegions":
+            status, headers, payload = _describe_regions(key, _opt_in_filter(body))
+        elif admitted:
             captured: list[Any] = []
             payload = b"".join(self.app(environ, lambda status, headers, *_: captured.extend((status, headers))))
             status, headers = captured
@@ -199,7 +250,6 @@ class SimulatedAws:
 
 def patch_moto() -> None:
     """Make moto behave like AWS where the benchmark depends on it, and stay O(1) per request."""
-    import functools
 
     from moto import backends
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -279,6 +329,13 @@ def patch_moto() -> None:
 
     org_responses.OrganizationsResponse.list_targets_for_policy = list_targets_for_policy  # type: ignore[method-assign]
     org_responses.OrganizationsResponse.list_accounts_for_parent = list_accounts_for_parent  # type: ignore[method-assign]
+
+
+def _opt_in_status(account: str, region: str, default: str) -> str:
+    """Every region enabled, but ap-east-1 left off in one account in ten."""
+    if region == OPT_IN_OFF_REGION and account.endswith("0"):
+        return "not-opted-in"
+    return "opted-in" if default == "not-opted-in" else default
 
 
 # --- building the organization -----------------------------------------------------------------
@@ -471,6 +528,7 @@ def _warm_up(port: int) -> None:
     session.client("sts", endpoint_url=url).get_caller_identity()
     session.client("organizations", endpoint_url=url).describe_organization()
     session.client("iam", endpoint_url=url).get_role(RoleName=DATADOG_ROLE)
+    session.client("ec2", endpoint_url=url).describe_regions(AllRegions=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,8 +1,9 @@
 """Inside one member account: assume the audit role, read the Datadog role.
 
-A typical account costs 5 calls: AssumeRole, GetRole, ListAttachedRolePolicies,
-ListRolePolicies, GetRolePolicy (one per inline policy); +2 per customer-managed policy
-attached. ListRoles is paginated only when the role is missing (to find near misses).
+A typical account costs 6 calls: AssumeRole, GetRole, ListAttachedRolePolicies,
+ListRolePolicies, GetRolePolicy (one per inline policy), and ec2:DescribeRegions (its region
+opt-in status), which runs beside the IAM reads: the chain that waits stays 5 round trips;
++2 per customer-managed policy attached. ListRoles is paginated only when the role is missing (to find near misses).
 AWS-managed policy documents are fetched once per run through `ManagedPolicyCache`.
 """
 
@@ -10,26 +11,31 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.aws.gateway import AwsGateway, Credentials
+from auditor.aws.lane import SideLane
 from auditor.model import (
     AccountError,
     AccountSnapshot,
     InlinePolicy,
     ManagedPolicyRef,
+    RegionOptIn,
     RoleCandidate,
     RoleInfo,
 )
 
 log = logging.getLogger("auditor.aws")
+
+NOT_OPTED_IN = "not-opted-in"  # DescribeRegions' OptInStatus of a region the account has not enabled
 
 
 @dataclass(frozen=True)
@@ -104,33 +110,69 @@ def read_account(
     datadog_role_name: str,
     use_caller_credentials: bool,
     managed_cache: ManagedPolicyCache,
+    lane: SideLane | None = None,
 ) -> AccountSnapshot:
-    """Never raises for AWS errors: they become `AccountSnapshot.error`."""
+    """Never raises for AWS errors: they become `AccountSnapshot.error`. The region opt-in status is
+    read in `lane` while the IAM reads go on (after them, in this thread, without a lane)."""
     try:
         creds = None if use_caller_credentials else assume(gateway, sts, account_id, partition, audit_role)
     except (ClientError, BotoCoreError) as exc:
         return AccountSnapshot(account_id, role=None, error=_error("assume_role", exc), api_calls=1)
     assumed = 0 if use_caller_credentials else 1
+    pending = lane.submit(lambda: _opt_in_as(gateway, creds)) if lane is not None else None
     # The thread's own IAM client, signing with this account's credentials for this block only.
     with gateway.act_as(creds) as count:
-        iam = gateway.account_client("iam")
-        stage = "read_role"
-        try:
-            role = _read_role(iam, datadog_role_name)
-            managed_docs: tuple[tuple[str, str], ...] = ()
-            others: tuple[RoleCandidate, ...] = ()
-            if role is None:
-                stage = "list_roles"
-                others = _list_roles(iam)
-            else:
-                stage = "read_policies"
-                managed_docs = _managed_documents(iam, role, partition, managed_cache)
-        except (ClientError, BotoCoreError) as exc:
-            return AccountSnapshot(account_id, role=None, error=_error(stage, exc), api_calls=assumed + count.calls)
-    return AccountSnapshot(
-        account_id, role=role, other_roles=others, managed_policy_documents=managed_docs,
-        api_calls=assumed + count.calls,
-    )
+        snap = _read_iam(gateway.account_client("iam"), account_id, datadog_role_name, partition, managed_cache)
+        iam_calls = count.calls
+    opt_in, opt_in_calls = pending.result() if pending is not None else _opt_in_as(gateway, creds)
+    return replace(snap, api_calls=assumed + iam_calls + opt_in_calls, region_opt_in=opt_in)
+
+
+def _read_iam(iam: Any, account_id: str, datadog_role_name: str, partition: str,
+              managed_cache: ManagedPolicyCache) -> AccountSnapshot:
+    stage = "read_role"
+    try:
+        role = _read_role(iam, datadog_role_name)
+        managed_docs: tuple[tuple[str, str], ...] = ()
+        others: tuple[RoleCandidate, ...] = ()
+        if role is None:
+            stage = "list_roles"
+            others = _list_roles(iam)
+        else:
+            stage = "read_policies"
+            managed_docs = _managed_documents(iam, role, partition, managed_cache)
+    except (ClientError, BotoCoreError) as exc:
+        return AccountSnapshot(account_id, role=None, error=_error(stage, exc))
+    return AccountSnapshot(account_id, role=role, other_roles=others, managed_policy_documents=managed_docs)
+
+
+def _opt_in_as(gateway: AwsGateway, creds: Credentials | None) -> tuple[RegionOptIn, int]:
+    """The account's region opt-in status, read with its credentials, and the calls that took."""
+    with gateway.act_as(creds) as count:
+        return read_region_opt_in(gateway.shared_account_client("ec2")), count.calls
+
+
+def read_region_opt_in(ec2: Any) -> RegionOptIn:
+    """Regions the account has not opted into. A failure (AccessDenied: the audit role lacks
+    ec2:DescribeRegions; throttling after botocore's retries) leaves the status unknown: never an
+    account error, every audited region then counts as enabled.
+
+    Why ec2:DescribeRegions with AllRegions and not account:ListRegions: both answer for the calling
+    account with the audit role's session, in one call at today's region count; but DescribeRegions
+    is served in every region of every partition (the Account Management API is a global endpoint of
+    the commercial partition), is in AWS's SecurityAudit and ViewOnlyAccess policies that audit roles
+    often already hold, and moto implements it (it has no account:ListRegions).
+    """
+    try:
+        # Only the regions not opted into: the answer that matters, a tenth of the full list's bytes.
+        # The status is checked below too, so an endpoint that ignores the filter gives the same result.
+        regions = ec2.describe_regions(AllRegions=True, Filters=[
+            {"Name": "opt-in-status", "Values": [NOT_OPTED_IN]}])["Regions"]
+    except (ClientError, BotoCoreError) as exc:
+        err = _error("region_opt_in", exc)
+        return RegionOptIn(error=f"{err.code}: {err.message}"[:300])
+    off = sorted(sys.intern(r["RegionName"]) for r in regions if r.get("OptInStatus") == NOT_OPTED_IN)
+    return RegionOptIn(not_enabled=tuple(off))
 
 
 def _read_role(iam: Any, name: str) -> RoleInfo | None:

@@ -52,6 +52,7 @@ READ_ONLY_OPERATIONS: frozenset[str] = frozenset(
         "iam.GetRolePolicy",
         "iam.GetPolicy",
         "iam.GetPolicyVersion",
+        "ec2.DescribeRegions",
     }
 )
 
@@ -176,6 +177,8 @@ class AwsGateway:
         self.home_region = run.home_region or self._session.region_name or "us-east-1"
         self._thread = threading.local()  # per thread: member clients, the current CallCount
         self._thread_credentials = ThreadCredentials(self._session.get_credentials)
+        self._shared: dict[str, Any] = {}
+        self._shared_lock = threading.Lock()
 
     # -- call accounting and the read-only guard -------------------------------------
     def _before_call(self, model: Any, **_: Any) -> None:
@@ -229,15 +232,33 @@ class AwsGateway:
         clients: dict[str, Any] = self._thread.__dict__.setdefault("clients", {})
         client = clients.get(service)
         if client is None:
-            # Placeholder keys: the signer's credentials are replaced before any call is made.
-            client = self.client(service, Credentials("ACT-AS-PLACEHOLDER", "-", "-"))
-            signer = client._request_signer
-            if not isinstance(getattr(signer, "_credentials", None), BotoCredentials):
-                raise RuntimeError("this botocore signs differently: cannot bind per-thread credentials")
-            signer._credentials = self._thread_credentials
-            clients[service] = client
+            client = clients[service] = self._act_as_client(service)
+        return client
+
+    def shared_account_client(self, service: str) -> Any:
+        """One client for every thread (botocore clients are thread-safe), each call signed with the
+        calling thread's `act_as` credentials: for a service called once per account (ec2's
+        DescribeRegions), where a client per thread would cost more CPU than it saves. Its pool holds
+        `max(10, workers)` connections, as many as threads can call at once."""
+        with self._shared_lock:  # held while building: the threads that ask at once wait for one client
+            client = self._shared.get(service)
+            if client is None:
+                client = self._shared[service] = self._act_as_client(service)
+        return client
+
+    def _act_as_client(self, service: str) -> Any:
+        # Placeholder keys: the signer's credentials are replaced before any call is made.
+        client = self.client(service, Credentials("ACT-AS-PLACEHOLDER", "-", "-"))
+        signer = client._request_signer
+        if not isinstance(getattr(signer, "_credentials", None), BotoCredentials):
+            raise RuntimeError("this botocore signs differently: cannot bind per-thread credentials")
+        signer._credentials = self._thread_credentials
         return client
 
     def available_regions(self, partition: str) -> tuple[str, ...]:
         """Every region botocore knows for the partition (the default audited set)."""
         return tuple(sorted(self._session.get_available_regions("ec2", partition_name=partition)))
+
+    def regions_by_partition(self) -> dict[str, tuple[str, ...]]:
+        """Every partition botocore knows, with its regions (what [regions] audited is checked against)."""
+        return {p: self.available_regions(p) for p in self._session.get_available_partitions()}

@@ -150,9 +150,10 @@ def proposed_include_only(
 
     From include_all: the run's list (audited regions minus denied ones). From include_only: the
     current list minus denied regions, so regions the run did not evaluate stay; with `allow_widen`
-    the run's allowed regions that Datadog lacks are added too.
+    the run's allowed regions that Datadog lacks are added too. Never a region the account has not
+    enabled (an opt-in region it has not opted into).
     """
-    excluded = set(exclusion.exclude)
+    excluded = set(exclusion.exclude) | set(exclusion.not_enabled)
     if ev.regions_include_all:
         return tuple(sorted(set(exclusion.include_only) - excluded))
     kept = set(ev.regions_include_only) - excluded

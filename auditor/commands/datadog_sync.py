@@ -350,13 +350,13 @@ def _run_exclusions(run_dir: Path) -> list[RunExclusion]:
         if not isinstance(account_id, str) or not (len(account_id) == 12 and account_id.isdigit()):
             raise SyncInputError(f"{where}: \"account_id\" = {account_id!r} is not a 12-digit account id")
         lists = {}
-        for key in ("exclude", "include_only"):
+        for key in ("exclude", "include_only", "not_enabled"):
             value = entry.get(key, [])
             if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
                 raise SyncInputError(f"{where}: \"{key}\" must be a list of region names")
             lists[key] = tuple(value)
         name = entry.get("account_name") or ""
-        exclusion = Exclusion(account_id, lists["exclude"], lists["include_only"])
+        exclusion = Exclusion(account_id, lists["exclude"], lists["include_only"], lists["not_enabled"])
         items.append(RunExclusion(account_id, str(name), exclusion))
     return items
 

@@ -40,6 +40,7 @@ def handle(args: argparse.Namespace) -> int:
         from moto import mock_aws
 
         from auditor.demo import build_demo_org
+        from auditor.testing.moto_regions import opted_in_regions
         from auditor.testing.moto_trust import enforce_role_trust
     except ImportError as exc:
         print(f"auditor: the demo needs the 'demo' extra (pip install -e '.[demo]'): {exc}", file=sys.stderr)
@@ -51,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     output_dir: Path = args.output_dir or Path("reports")
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with mock_aws(), enforce_role_trust():
+    with mock_aws(), enforce_role_trust(), opted_in_regions() as opted:
         # The same organization every time (account, OU and policy ids from a seeded moto), so a
         # second demo run compares with the first as a nightly run does: findings stay "open".
         from moto.moto_api._internal import mock_random
@@ -60,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
         session = boto3.Session(
             aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1"
         )
-        org = build_demo_org(session, args.accounts)
+        org = build_demo_org(session, args.accounts, opted_in=opted)
         expected_csv = output_dir / "demo-datadog-accounts.csv"
         write_csv(expected_csv, csv_frame(("account_id", "role_name", "external_id"), org.expected_csv_rows))
         cfg = demo_config(output_dir, expected_csv, args.workers)

@@ -165,6 +165,9 @@ def _run_locked(
     except ExpectedValuesError as exc:
         log.error("expected values: %s", exc)
         return EXIT_USAGE, None
+    except ConfigError as exc:  # [regions] audited outside the partition: known once AWS said who we are
+        log.error("config error: %s", exc)
+        return EXIT_USAGE, None
     stop.raising = False  # from here on a signal waits for the folder to be written
     for e in result.expected:
         register_secret(e.external_id)

@@ -17,7 +17,7 @@ from auditor.policy.chain import Chain, Decision, LevelOutcome, StatementOutcome
 from auditor.policy.context import Context, Presence
 from auditor.policy.engine import Evaluator
 from auditor.policy.glob import Var
-from auditor.policy.matrix import region_cell
+from auditor.policy.matrix import NOT_ENABLED_REASON, region_cell
 from auditor.policy.requests import ASSUME_ROLE, assume_role_request, probe_request, role_facts
 from auditor.terminal import shown
 
@@ -59,6 +59,13 @@ def explain_region(
     elif snap.error is not None:
         lines.append(f"Note: the account could not be audited ({snap.error.stage}: {snap.error.code}); "
                      "role facts are assumed.")
+    off = bool(snap and snap.region_opt_in and snap.region_opt_in.off((region,)))
+    if off:
+        lines.append(f"Note: {NOT_ENABLED_REASON}. What follows is what the policies would decide if the "
+                     "account enabled it.")
+    elif snap is not None and snap.region_opt_in is not None and snap.region_opt_in.error:
+        lines.append(f"Note: the account's region opt-in status could not be read ({snap.region_opt_in.error}); "
+                     "the region is judged as enabled.")
     view = ev.view(account, role)
     cell = region_cell(ev, view, region, actions)
     for action, decision in cell.probes:
@@ -77,6 +84,9 @@ def explain_region(
     lines += _decision_lines(cell.rcp)
     v = cell.verdict
     lines.append("")
+    if off:
+        lines.append(f"Region verdict: not_applicable - {NOT_ENABLED_REASON}")
+        return "\n".join(lines) + "\n"
     lines.append(f"Region verdict: {v.verdict.value}")
     if v.denied_actions:
         lines.append(f"  denied actions: {', '.join(v.denied_actions)}")

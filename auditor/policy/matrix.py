@@ -19,6 +19,7 @@ from auditor.model import (
     Exclusion,
     Finding,
     Inventory,
+    RegionOptIn,
     RegionVerdict,
     Severity,
     Status,
@@ -37,6 +38,9 @@ ORG_POLICIES_ALLOW = "org_policies_allow"
 REGION_INDETERMINATE = "region_indeterminate"
 POLICY_DOCUMENT_INVALID = "policy_document_invalid"
 ANALYSIS_ERROR = "analysis_error"  # in the catalogue (checks/catalogue.py): the analysis at large uses it
+# The reason of a region the account has not enabled (`auditor explain` says the same).
+NOT_ENABLED_REASON = ("region not enabled for this account (an opt-in region it has not opted into, as "
+                      "ec2:DescribeRegions says): nothing to collect there, nothing denied")
 
 register(
     CheckSpec(
@@ -175,9 +179,13 @@ def matrix_with(
             verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
             continue
         assert snap is not None
+        # Regions the account has not enabled are not judged: nothing runs there, nothing is denied.
+        off = snap.region_opt_in.off(regions) if snap.region_opt_in is not None else ()
+        note = opt_in_note(snap.region_opt_in, off)
+        judged = [r for r in regions if r not in off] if off else regions
         try:
-            row = _row(ev, rows, account, snap, regions, probe_actions, role_name, exclude_partial,
-                       access_keys=account.id in access_keys)
+            row = _row(ev, rows, account, snap, judged, probe_actions, role_name, exclude_partial,
+                       access_keys=account.id in access_keys, off=off, note=note)
         except STOP_REQUESTS as exc:
             why = f"not judged: {should_stop.interrupted(exc)}"
         except Exception as exc:  # one account's documents must never end the run
@@ -187,23 +195,25 @@ def matrix_with(
         if why:
             verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
             continue
-        verdicts += row.verdicts_for(account.id)
+        verdicts += _with_not_enabled(row.verdicts_for(account.id), account.id, regions, off)
         findings += [finding(check, account, status, detail, evidence=account.id.join(evidence))
                      for check, status, detail, evidence in row.findings]
-        exclusions.append(Exclusion(account.id, row.exclusion.exclude, row.exclusion.include_only))
+        exclusions.append(Exclusion(account.id, row.exclusion.exclude, row.exclusion.include_only, off))
     return RegionAnalysis(tuple(verdicts), tuple(findings), tuple(exclusions), ev.requests, ev.evaluations)
 
 
 def _row(ev: Evaluator, rows: dict[tuple[object, ...], _Row], account: Account, snap: AccountSnapshot,
          regions: Sequence[str], probe_actions: Sequence[str], role_name: str, exclude_partial: bool,
-         *, access_keys: bool) -> _Row:
-    """The account's region row: its group's, computed by the group's first account. `access_keys`:
-    Datadog reaches the account with an IAM user's access keys, not the role."""
+         *, access_keys: bool, off: tuple[str, ...], note: str) -> _Row:
+    """The account's region row over `regions` (the ones it has enabled): its group's, computed by the
+    group's first account. `access_keys`: Datadog reaches the account with an IAM user's access keys,
+    not the role; `off`, `note`: the regions it has not enabled, and what the findings say of them."""
     view = ev.view(account, role_facts(account, snap, ev.inventory.partition, role_name, access_keys=access_keys))
-    row = rows.get(view.group)
+    key = (view.group, off, note)
+    row = rows.get(key)
     if row is None:
         cells = [region_cell(ev, view, r, probe_actions) for r in regions]
-        row = rows[view.group] = _Row.of(ev, account.id, cells, regions, exclude_partial)
+        row = rows[key] = _Row.of(ev, account.id, cells, regions, exclude_partial, note)
     else:
         ev.requests += len(regions) * (len(probe_actions) + 1)
     return row
@@ -220,9 +230,9 @@ class _Row:
 
     @classmethod
     def of(cls, ev: Evaluator, owner: str, cells: Sequence[RegionCell], regions: Sequence[str],
-           exclude_partial: bool) -> _Row:
+           exclude_partial: bool, note: str = "") -> _Row:
         verdicts = tuple((c.verdict, tuple(split_on_account(c.verdict.reason, owner))) for c in cells)
-        plans = tuple((check, status, detail, tuple(split_on_account(evidence, owner)))
+        plans = tuple((check, status, detail + note, tuple(split_on_account(evidence, owner)))
                       for check, status, detail, evidence in _finding_plans(ev, cells))
         return cls(owner, verdicts, plans, exclusion_for(owner, [c.verdict for c in cells], regions, exclude_partial))
 
@@ -231,6 +241,30 @@ class _Row:
             return [v for v, _ in self.verdicts]
         return [RegionVerdict(account_id, v.region, v.verdict, v.denied_actions, v.deciding_policies, v.unknown_keys,
                               account_id.join(template)) for v, template in self.verdicts]
+
+
+def opt_in_note(status: RegionOptIn | None, off: Sequence[str]) -> str:
+    """What the account's region findings add about its opt-in status ("" when there is nothing to say).
+    Only the error's code: AWS's message differs per request, and the text is shared by a group."""
+    if status is not None and status.error:
+        code = status.error.split(":", 1)[0]
+        return (f" The account's region opt-in status could not be read (ec2:DescribeRegions: {code}): every "
+                "audited region was judged as enabled.")
+    if off:
+        return (f" Regions not enabled for this account (opt-in regions it has not opted into; not judged, not in "
+                f"include_only): {', '.join(off)}.")
+    return ""
+
+
+def _with_not_enabled(judged: list[RegionVerdict], account_id: str, regions: Sequence[str],
+                      off: Sequence[str]) -> list[RegionVerdict]:
+    """The account's verdicts in audit order: the judged ones, and not_applicable where it has not enabled
+    the region."""
+    if not off:
+        return judged
+    by_region = {v.region: v for v in judged}
+    return [by_region.get(r) or RegionVerdict(account_id, r, Verdict.NOT_APPLICABLE, reason=NOT_ENABLED_REASON)
+            for r in regions]
 
 
 def _not_audited(account: Account, snap: AccountSnapshot | None) -> str:

@@ -3,8 +3,10 @@
 One row per audited account (an account with nothing to exclude has an empty `exclude`,
 so a reader can tell "audited, all fine" from "not audited": the latter has no row).
 
-- `exclusions.json`: `[{"account_id", "account_name", "exclude": [...], "include_only": [...]}]`,
-  sorted by account id; `include_only` is the audited regions minus `exclude`, in audit order.
+- `exclusions.json`: `[{"account_id", "account_name", "exclude": [...], "include_only": [...],
+  "not_enabled": [...]}]`, sorted by account id; `include_only` is the audited regions minus
+  `exclude` and minus `not_enabled` (audited opt-in regions the account has not enabled: nothing
+  to collect there, nothing denied), in audit order.
 - `exclusions.csv`: the same, lists `;`-separated, written through the shared cell rule
   (cells.write_csv: an account name is never a formula).
 - `exclusions.tf.json`: a Terraform JSON file declaring three locals, maps from AWS account id to
@@ -54,6 +56,7 @@ def exclusion_rows(exclusions: Iterable[Exclusion], accounts_by_id: Mapping[str,
             "account_name": account.name if account else "",
             "exclude": list(e.exclude),
             "include_only": list(e.include_only),
+            "not_enabled": list(e.not_enabled),
         })
     return rows
 
@@ -186,7 +189,7 @@ def write_exclusions(
     """
     fixed = []
     for e in result_exclusions:
-        if not e.include_only and not e.exclude:
+        if not e.include_only and not e.exclude and not e.not_enabled:
             e = Exclusion(e.account_id, (), tuple(audited_regions))
         fixed.append(e)
     rows = exclusion_rows(fixed, accounts_by_id)

@@ -123,6 +123,7 @@ def load_exclusions(path: Path) -> tuple[Exclusion, ...]:
                 account_id=str(item["account_id"]),
                 exclude=_regions_list(item.get("exclude", ())),
                 include_only=_regions_list(item.get("include_only", ())),
+                not_enabled=_regions_list(item.get("not_enabled", ())),
             )
         )
     return tuple(out)

@@ -98,12 +98,20 @@ def test_each_worker_thread_builds_its_iam_client_once(session, monkeypatch):
     assert len(members) > 2
 
 
-def test_role_with_one_inline_policy_costs_five_calls_and_four_in_the_callers_account(session):
+def test_role_with_one_inline_policy_costs_six_calls_and_five_in_the_callers_account(session):
+    # 5 sequential (AssumeRole and 4 IAM reads) + ec2:DescribeRegions, the region opt-in status.
     mgmt, members = build_org(session, 2)
     gw = AwsGateway(RunConfig(), session)
     sts, cache = gw.client("sts"), ManagedPolicyCache()
-    assert read(gw, sts, members[0], mgmt, cache).api_calls == 5
-    assert read(gw, sts, mgmt, mgmt, cache).api_calls == 4  # no AssumeRole into the caller's own account
+    assert read(gw, sts, members[0], mgmt, cache).api_calls == 6
+    assert read(gw, sts, mgmt, mgmt, cache).api_calls == 5  # no AssumeRole into the caller's own account
+
+
+def test_the_shared_opt_in_client_refuses_to_sign_outside_an_account_block(session):
+    build_org(session, 1)
+    gw = AwsGateway(RunConfig(), session)
+    with pytest.raises(NoCredentialsError):
+        gw.shared_account_client("ec2").describe_regions(AllRegions=True)
 
 
 def test_account_client_refuses_to_sign_outside_an_account_block(session):

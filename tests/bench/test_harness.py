@@ -36,17 +36,19 @@ def test_the_run_reads_every_account_with_the_expected_calls(results):
     assert probe["accounts"] == 21 and probe["errors"] == 0  # 20 members + the management account
     assert probe["api_calls"]["sts.AssumeRole"] == 20
     assert probe["api_calls"]["iam.GetRolePolicy"] == 21
-    assert max(probe["per_account_calls"]) == 5
+    assert max(probe["per_account_calls"]) == 6  # 5 one after another + ec2:DescribeRegions beside them
+    assert probe["api_calls"]["ec2.DescribeRegions"] == 21
     org_calls = sum(v for k, v in probe["api_calls"].items() if k.startswith("organizations."))
     assert org_calls == plain["expected_organization_calls"]
     assert probe["peak_rss_mb"] > 0 and probe["cpu"] > 0
     assert plain["server"]["calls"]["sts.AssumeRole"] == 20  # the simulated AWS saw what the auditor counted
+    assert plain["server"]["calls"]["ec2.DescribeRegions"] == 21
 
 
 def test_the_bound_and_the_baseline_are_reported(results):
     data, stdout = results
     plain = data["runs"][0]
-    assert plain["bound"]["account_rounds"] == 1 and plain["bound"]["calls_per_account"] == 5
+    assert plain["bound"]["account_rounds"] == 1 and plain["bound"]["sequential_calls_per_account"] == 5
     assert plain["baseline"]["sample"] == 2
     assert plain["baseline"]["api_calls"]["organizations.ListParents"] >= 2
     assert "lower bound" in stdout and "naive baseline" in stdout and "== targets ==" in stdout

@@ -44,6 +44,8 @@ def test_bound_counts_rounds_of_workers_times_calls_per_account():
     b = lower_bound(Shape(1000), audited=1001, workers=32, latency=0.05)
     assert b.account_rounds == 32
     # Accounts wait for the tree walk; the policy listings overlap them.
+    # 5 sequential calls per account: the 6th (DescribeRegions) runs beside the IAM reads.
+    assert b.sequential_calls_per_account == 5
     assert b.seconds == max(b.tree_round_trips + 32 * 5, b.policy_round_trips) * 0.05
     assert b.tree_round_trips <= b.organization_round_trips
 

@@ -66,3 +66,37 @@ def test_synthetic_inventory_has_the_shape_the_simulation_builds():
     assert len(inventory.policies) == shape.scps + shape.rcps + 2
     full = [p for p in inventory.policies if p.aws_managed]
     assert all(len(p.targets) == len(inventory.units) + len(inventory.accounts) for p in full)
+
+
+def test_simulated_accounts_enabled_every_region_but_one_in_ten_left_ap_east_1_off():
+    from bench.simaws import _opt_in_status
+
+    assert _opt_in_status("123456789010", "ap-east-1", "not-opted-in") == "not-opted-in"
+    assert _opt_in_status("123456789011", "ap-east-1", "not-opted-in") == "opted-in"
+    assert _opt_in_status("123456789010", "me-south-1", "not-opted-in") == "opted-in"
+    assert _opt_in_status("123456789010", "us-east-1", "opt-in-not-required") == "opt-in-not-required"
+
+
+def test_describe_regions_is_answered_for_the_signing_account_in_ec2s_shape():
+    from botocore.parsers import create_parser
+    from botocore.session import get_session
+
+    from bench.simaws import _describe_regions
+
+    status, headers, body = _describe_regions("AKIA-UNKNOWN")  # moto's default account 123456789012
+    assert status == "200 OK" and dict(headers)["Content-Length"] == str(len(body))
+    model = get_session().get_service_model("ec2").operation_model("DescribeRegions")
+    parsed = create_parser("ec2").parse({"body": body, "headers": {}, "status_code": 200}, model.output_shape)
+    statuses = {r["RegionName"]: r["OptInStatus"] for r in parsed["Regions"]}
+    assert statuses["us-east-1"] == "opt-in-not-required" and statuses["ap-east-1"] == "opted-in"
+    assert "cn-north-1" not in statuses and "us-gov-west-1" not in statuses
+    _, _, only = _describe_regions("AKIA-UNKNOWN0", frozenset({"not-opted-in"}))
+    assert b"<regionName>" not in only  # 123456789012: every region enabled
+
+
+def test_the_opt_in_filter_is_read_from_the_query_body():
+    from bench.simaws import _opt_in_filter
+
+    body = b"Action=DescribeRegions&AllRegions=true&Filter.1.Name=opt-in-status&Filter.1.Value.1=not-opted-in"
+    assert _opt_in_filter(body) == frozenset({"not-opted-in"})
+    assert _opt_in_filter(b"Action=DescribeRegions&AllRegions=true") == frozenset()

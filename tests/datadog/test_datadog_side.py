@@ -157,3 +157,14 @@ def test_proposal_never_holds_a_denied_region_and_only_widens_when_allowed(curre
         assert current - excluded <= proposed
         if not widen:
             assert proposed <= current
+
+
+def test_a_region_the_account_has_not_enabled_is_never_proposed_even_if_datadog_lists_it() -> None:
+    # Datadog's include_only names ap-east-1; the account has not opted into it (and eu-west-1 is denied).
+    ev = ExpectedValues("111122223333", regions_include_all=False,
+                        regions_include_only=("us-east-1", "eu-west-1", "ap-east-1"))
+    exclusion = Exclusion("111122223333", ("eu-west-1",), ("us-east-1",), ("ap-east-1",))
+    for widen in (False, True):
+        assert proposed_include_only(ev, exclusion, allow_widen=widen) == ("us-east-1",)
+    everything = ExpectedValues("111122223333", regions_include_all=True)
+    assert proposed_include_only(everything, exclusion) == ("us-east-1",)

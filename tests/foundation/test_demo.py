@@ -21,6 +21,23 @@ def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):
     assert run["complete"] is True
     assert run["accounts_errored"] == 1 and run["accounts_skipped"] == 1
     assert str(runs[0]) in capsys.readouterr().err
+    _one_account_has_not_enabled_the_audited_opt_in_region(runs[0])
+
+
+def _one_account_has_not_enabled_the_audited_opt_in_region(run_dir):
+    import csv
+
+    from auditor.demo import DEMO_OPT_IN_REGION, DEMO_REGIONS
+
+    assert DEMO_OPT_IN_REGION in DEMO_REGIONS
+    names = {a["id"]: a["name"] for a in json.loads((run_dir / "inventory.json").read_text())["inventory"]["accounts"]}
+    rows = [r for r in csv.DictReader((run_dir / "regions.csv").open()) if r["region"] == DEMO_OPT_IN_REGION]
+    off = [r for r in rows if "region not enabled for this account" in r["reason"]]
+    assert [names[r["account_id"]] for r in off] == ["web-prod"] and off[0]["verdict"] == "not_applicable"
+    assert any(r["verdict"] == "allowed" for r in rows)  # the others enabled it: judged as usual
+    exclusions = {e["account_id"]: e for e in json.loads((run_dir / "exclusions.json").read_text())}
+    assert exclusions[off[0]["account_id"]]["not_enabled"] == [DEMO_OPT_IN_REGION]
+    assert DEMO_OPT_IN_REGION not in exclusions[off[0]["account_id"]]["include_only"]
 
 
 def test_a_second_demo_run_compares_with_the_first(tmp_path):

@@ -29,10 +29,20 @@ def write(tmp_path: Path, items=(DENIED, CLEAN)) -> Path:
 def test_exclusions_json_lists_every_audited_account_sorted(tmp_path: Path) -> None:
     rows = json.loads((write(tmp_path) / "exclusions.json").read_text())
     assert rows == [
-        {"account_id": "111111111111", "account_name": "clean", "exclude": [], "include_only": list(REGIONS)},
+        {"account_id": "111111111111", "account_name": "clean", "exclude": [], "include_only": list(REGIONS),
+         "not_enabled": []},
         {"account_id": "222222222222", "account_name": "eu", "exclude": ["eu-west-1"],
-         "include_only": ["us-east-1", "us-west-2"]},
+         "include_only": ["us-east-1", "us-west-2"], "not_enabled": []},
     ]
+
+
+def test_an_account_with_every_audited_region_not_enabled_keeps_an_empty_include_only(tmp_path: Path) -> None:
+    from auditor.model import Exclusion
+    from auditor.report.exclusions import write_exclusions
+
+    write_exclusions(tmp_path, [Exclusion("333333333333", (), (), ("ap-east-1",))], ("ap-east-1",), {})
+    (row,) = json.loads((tmp_path / "exclusions.json").read_text())
+    assert row["include_only"] == [] and row["not_enabled"] == ["ap-east-1"]
 
 
 def test_exclusions_csv_has_semicolon_lists(tmp_path: Path) -> None:

@@ -37,6 +37,12 @@ def error_response(service: str, url: str, code: str, message: str, status: int 
     if service in _JSON_SERVICES:
         body = json.dumps({"__type": code, "Message": message}).encode()
         headers = {"x-amzn-errortype": code, "content-type": "application/x-amz-json-1.1"}
+    elif service == "ec2":  # EC2's own error shape
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            "<RequestID>fault-injected</RequestID></Response>"
+        ).encode()
+        headers = {"content-type": "text/xml"}
     else:
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
