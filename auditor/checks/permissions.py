@@ -25,7 +25,9 @@ from auditor.policy.action_cover import (
     ActionSet,
     Undecided,
     has_wildcard,
+    may_overlap,
     overlap_example,
+    relevant,
     star_covers,
     uncovered_example,
 )
@@ -158,7 +160,10 @@ def _covers_all_resources(s: Statement) -> bool:
 
 
 def _matches(s: Statement, action: str, effect: str) -> bool:
-    return s.effect == effect and s.allows(action) and _covers_all_resources(s)
+    if s.effect != effect or not _covers_all_resources(s):
+        return False
+    hit = any(may_overlap(p, action) and wildcard_match(p, action) for p in s.actions)
+    return hit != s.not_action
 
 
 def _why_not_allowed(action: str, policies: list[_Policy], boundary: _Policy | None) -> tuple[str, bool]:
@@ -213,9 +218,9 @@ def _why_not_covered_whole(entry: str, policies: list[_Policy], boundary: _Polic
                 if part:
                     where = f"the {p.label}" if p is boundary else f"{p.label} {s.label}"
                     return f"{part} is denied by {where}", True
-    required = [_allow_sets(readable)]
+    required = [relevant(entry, _allow_sets(readable))]
     if boundary is not None and boundary.statements is not None:
-        required.append(_allow_sets([boundary]))
+        required.append(relevant(entry, _allow_sets([boundary])))
     if _quickly_covered(entry, required):
         return "", True
     example = uncovered_example(entry, tuple(required))
@@ -246,6 +251,6 @@ def _quickly_covered(entry: str, required: list[tuple[ActionSet, ...]]) -> bool:
 def _denied_part(entry: str, s: Statement) -> str:
     """The part of `entry` an unconditional Deny takes, in words ("" when none)."""
     if s.not_action:
-        example = uncovered_example(entry, ((ActionSet(s.actions),),))
+        example = uncovered_example(entry, (relevant(entry, (ActionSet(s.actions),)),))
         return f"{example} (not in its NotAction)" if example is not None else ""
-    return next((a for a in s.actions if overlap_example(entry, a) is not None), "")
+    return next((a for a in s.actions if may_overlap(a, entry) and overlap_example(entry, a) is not None), "")

@@ -371,8 +371,10 @@ def fetch_required_permissions(
     try:
         with DatadogApi.from_config(cfg, env, **client_kwargs) as api:
             permissions = api.standard_permissions()
-    except DatadogApiError as exc:
-        log.warning("%s; the role's permissions are checked against [regions] probe_actions instead", exc)
-        return RequiredPermissions("probe_actions", tuple(probe_actions), str(exc))
+    except Exception as exc:  # the client raises plain TypeErrors on some answers that break its schema
+        why = str(exc) if isinstance(exc, DatadogApiError) else (
+            f"Datadog API GET {PERMISSIONS_PATH}: unexpected response ({type(exc).__name__})")
+        log.warning("%s; the role's permissions are checked against [regions] probe_actions instead", why)
+        return RequiredPermissions("probe_actions", tuple(probe_actions), why)
     log.info("Datadog API: the standard permission list has %d entries", len(permissions))
     return RequiredPermissions("datadog", permissions)

@@ -42,6 +42,27 @@ def has_wildcard(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
 
 
+def may_overlap(pattern: str, entry: str) -> bool:
+    """False when the two patterns' fixed starts differ, so they match no action in common (another
+    service's patterns): a string test that spares the automata most of a policy."""
+    p, q = _literal_prefix(pattern), _literal_prefix(entry)
+    return p.startswith(q) or q.startswith(p)
+
+
+def relevant(entry: str, sets: tuple[ActionSet, ...]) -> tuple[ActionSet, ...]:
+    """`sets` as far as they concern `entry`: the patterns that may overlap it; a set left with none
+    holds none of its actions (dropped) or, negated, all of them (`*`). The result is the same for
+    every account whose policies name the same patterns for this service: a cache key that repeats."""
+    out: list[ActionSet] = []
+    for s in sets:
+        kept = tuple(p for p in s.patterns if may_overlap(p, entry))
+        if kept:
+            out.append(ActionSet(kept, s.negated))
+        elif s.negated:
+            out.append(ActionSet(("*",)))
+    return tuple(dict.fromkeys(out))
+
+
 def uncovered_example(
     entry: str,
     required: tuple[tuple[ActionSet, ...], ...],
@@ -168,6 +189,7 @@ def _tokens(pattern: str) -> tuple[str | Wild, ...]:
     return parse_pattern(pattern, wildcards=True, variables=False).tokens  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=16384)
 def _literal_prefix(pattern: str) -> str:
     """The case-folded text before the first wildcard."""
     out = []
