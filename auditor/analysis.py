@@ -26,6 +26,7 @@ from auditor.model import (
     Finding,
     Inventory,
     RegionVerdict,
+    RequiredPermissions,
     Status,
     Verdict,
 )
@@ -80,15 +81,19 @@ def analyze(
     datadog_inventory_complete: bool = False,
     policies_unread: str = "",
     should_stop: Callable[[], str] = _never,
+    required_permissions: RequiredPermissions | None = None,
 ) -> Analysis:
     """`policies_unread`: why the SCPs and RCPs are not known (""): then no region is judged.
-    `should_stop`: asked between accounts; a reason ("the run deadline ... was reached") stops it."""
+    `should_stop`: asked between accounts; a reason ("the run deadline ... was reached") stops it.
+    `required_permissions`: what the role checks hold each role to (None: the probe actions); the
+    region matrix always uses the probe actions."""
     stop = _Stop(should_stop)
     findings: list[Finding] = list(extra_findings)
     for account_id, snap in snapshots.items():
         account = inventory.account(account_id)
         assert account is not None, f"snapshot for unknown account {account_id}"
-        findings.extend(_role_checks(account, snap, inventory, cfg, expected, aws_managed_documents, stop))
+        findings.extend(_role_checks(account, snap, inventory, cfg, expected, aws_managed_documents, stop,
+                                     required_permissions))
     if policies_unread or stop():
         matrix = _unjudged(inventory, regions, policies_unread or stop.reason)
     else:
@@ -138,7 +143,7 @@ def analyze(
 
 def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, cfg: Config,
                  expected: Mapping[str, ExpectedValues], aws_managed_documents: Mapping[str, str],
-                 stop: _Stop) -> list[Finding]:
+                 stop: _Stop, required_permissions: RequiredPermissions | None) -> list[Finding]:
     """One account's role checks; or, once stopped, one finding saying why they were not made."""
     if stop():
         return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.reason}.")]
@@ -153,6 +158,7 @@ def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, 
             probe_actions=cfg.regions.probe_actions,
             aws_managed_documents=aws_managed_documents,
             show_external_ids=cfg.datadog.show_external_ids,
+            required_permissions=required_permissions,
         )
     except STOP_REQUESTS as exc:
         return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.interrupted(exc)}.")]

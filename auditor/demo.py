@@ -38,19 +38,33 @@ DEMO_SITE = "datadoghq.com"
 DATADOG_ACCOUNT = datadog_principal(DEMO_SITE, "aws").account_id
 AUDIT_ROLE = "OrganizationAccountAccessRole"
 
+# The entries of Datadog's standard permission list (GET /api/v2/integration/aws/iam_permissions/standard,
+# as Datadog's documentation publishes it), for the demo's role policy and the tests' Datadog double.
+DATADOG_STANDARD_PERMISSIONS: tuple[str, ...] = (
+    "apigateway:GET", "autoscaling:Describe*", "backup:List*", "batch:DescribeJobQueues", "batch:ListJobs",
+    "budgets:ViewBudget", "cloudfront:GetDistributionConfig", "cloudfront:ListDistributions",
+    "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:LookupEvents", "cloudwatch:Describe*",
+    "cloudwatch:Get*", "cloudwatch:List*", "codedeploy:BatchGet*", "codedeploy:List*", "directconnect:Describe*",
+    "dynamodb:Describe*", "dynamodb:List*", "ec2:Describe*", "ecs:Describe*", "ecs:List*", "elasticache:Describe*",
+    "elasticache:List*", "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeTags", "elasticloadbalancing:Describe*", "elasticmapreduce:Describe*",
+    "elasticmapreduce:List*", "es:DescribeElasticsearchDomains", "es:ListDomainNames", "es:ListTags",
+    "fsx:DescribeFileSystems", "fsx:ListTagsForResource", "health:DescribeAffectedEntities",
+    "health:DescribeEventDetails", "health:DescribeEvents", "kinesis:Describe*", "kinesis:List*", "lambda:GetPolicy",
+    "lambda:List*", "logs:DeleteSubscriptionFilter", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+    "logs:DescribeSubscriptionFilters", "logs:FilterLogEvents", "logs:PutSubscriptionFilter",
+    "logs:TestMetricFilter", "organizations:DescribeOrganization", "rds:Describe*", "rds:List*",
+    "redshift:DescribeClusters", "redshift:DescribeLoggingStatus", "route53:List*", "s3:GetBucketLocation",
+    "s3:GetBucketLogging", "s3:GetBucketNotification", "s3:GetBucketTagging", "s3:ListAllMyBuckets",
+    "s3:PutBucketNotification", "ses:Get*", "sns:List*", "sns:Publish", "sqs:ListQueues",
+    "states:DescribeStateMachine", "states:ListStateMachines", "support:DescribeTrustedAdvisor*",
+    "support:RefreshTrustedAdvisorCheck", "tag:GetResources", "tag:GetTagKeys", "tag:GetTagValues",
+    "xray:BatchGetTraces", "xray:GetTraceSummaries",
+)
+
 DATADOG_PERMISSIONS = {
     "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "cloudwatch:Get*", "cloudwatch:List*", "cloudwatch:Describe*", "ec2:Describe*",
-                "tag:GetResources", "tag:GetTagKeys", "tag:GetTagValues", "logs:Describe*",
-                "logs:FilterLogEvents", "rds:Describe*", "rds:List*", "lambda:List*",
-            ],
-            "Resource": "*",
-        }
-    ],
+    "Statement": [{"Effect": "Allow", "Action": list(DATADOG_STANDARD_PERMISSIONS), "Resource": "*"}],
 }
 
 

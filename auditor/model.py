@@ -272,6 +272,19 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class RequiredPermissions:
+    """The IAM permissions the Datadog role is checked against, and which list they come from."""
+
+    source: str  # "datadog": Datadog's published standard list | "probe_actions": [regions] probe_actions
+    actions: tuple[str, ...]  # entries, wildcards allowed ("dynamodb:List*")
+    reason: str = ""  # with "probe_actions": why Datadog's list was not used ("" when not asked)
+
+    @property
+    def from_datadog(self) -> bool:
+        return self.source == "datadog"
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     """The settings an analysis depends on, saved so it can be redone or explained offline."""
 
@@ -279,6 +292,7 @@ class AnalysisSettings:
     role_name: str
     probe_actions: tuple[str, ...]
     exclude_partial: bool
+    required_permissions: RequiredPermissions | None = None  # the list the role checks used
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,7 @@ def run_audit(
                 datadog_inventory_complete=expected.name == "datadog_api" and not expected.findings,
                 policies_unread=policies_unread,
                 should_stop=partial(_deadline_passed, deadline, cfg.run.run_timeout_seconds),
+                required_permissions=expected.permissions,
             )
     incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)
     run = RunInfo(
@@ -267,5 +268,6 @@ def run_audit(
             role_name=cfg.datadog.role_name,
             probe_actions=cfg.regions.probe_actions,
             exclude_partial=cfg.regions.exclude_partial,
+            required_permissions=expected.permissions,
         ),
     )

@@ -12,10 +12,19 @@ from collections.abc import Mapping, Sequence
 
 from auditor.checks.catalogue import finding
 from auditor.checks.context import RoleContext
-from auditor.checks.permissions import permission_findings, security_audit_note
+from auditor.checks.permissions import list_description, permission_findings, probe_permissions, security_audit_note
 from auditor.checks.role_name import missing_role_findings, name_findings
 from auditor.checks.trust import trust_findings
-from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, RoleInfo, Severity, Status
+from auditor.model import (
+    Account,
+    AccountSnapshot,
+    ExpectedValues,
+    Finding,
+    RequiredPermissions,
+    RoleInfo,
+    Severity,
+    Status,
+)
 
 ROLE_PRESENT = "role_present"
 AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
@@ -34,8 +43,10 @@ def role_findings(
     probe_actions: Sequence[str],
     aws_managed_documents: Mapping[str, str],
     show_external_ids: bool,
+    required_permissions: RequiredPermissions | None = None,
 ) -> list[Finding]:
-    """Every role finding of `account`: failures, errors, notes, and `role_present` when healthy."""
+    """Every role finding of `account`: failures, errors, notes, and `role_present` when healthy.
+    `required_permissions`: what the role must allow (Datadog's list); None: the probe actions."""
     out: list[Finding] = []
     if snapshot.error is not None:
         out.append(_error_finding(account, snapshot))
@@ -57,15 +68,16 @@ def role_findings(
         return missing_role_findings(ctx, snapshot.other_roles)
     out += name_findings(ctx, role)
     out += trust_findings(ctx, role)
+    required = required_permissions or probe_permissions(probe_actions)
     out += permission_findings(
         ctx,
         role,
         customer_documents=dict(snapshot.managed_policy_documents),
         aws_managed_documents=aws_managed_documents,
-        probe_actions=probe_actions,
+        required=required,
     )
     if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
-        out.append(_present(ctx, role, expected))
+        out.append(_present(ctx, role, expected, required))
     return out
 
 
@@ -107,7 +119,8 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
     )
 
 
-def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None) -> Finding:
+def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None,
+             required: RequiredPermissions) -> Finding:
     arn = role.arn
     principal = ctx.principal.arn if ctx.principal is not None else "Datadog"
     if expected is not None and expected.external_id is not None:
@@ -118,7 +131,8 @@ def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None) 
         ROLE_PRESENT,
         ctx.account,
         Status.PASS,
-        f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow the probe actions."
+        f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow every permission "
+        f"of {list_description(required)}."
         + security_audit_note(role),
         evidence=json.dumps({"role_arn": arn}),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
@@ -37,7 +38,7 @@ from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
 from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
 from auditor.datadog.source import keys_from_env, uses_datadog_api
-from auditor.model import ExpectedValues
+from auditor.model import ExpectedValues, RequiredPermissions
 
 __all__ = [
     "DatadogAccounts",
@@ -46,6 +47,7 @@ __all__ = [
     "base_url",
     "datadog_api_error_finding",
     "fetch_expected_values",
+    "fetch_required_permissions",
     "keys_from_env",
     "uses_datadog_api",
 ]
@@ -54,6 +56,9 @@ log = logging.getLogger("auditor.datadog")
 
 SOURCE = "datadog_api"
 ACCOUNTS_PATH = "/api/v2/integration/aws/accounts"
+PERMISSIONS_PATH = "/api/v2/integration/aws/iam_permissions/standard"
+MAX_PERMISSIONS = 5000  # Datadog's list has about a hundred; far more is not a permission list
+_PERMISSION = re.compile(r"[A-Za-z0-9-]{1,64}:[A-Za-z0-9*?_.-]{1,128}")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_PAGES = 1000  # a guard against a server whose `links.next` never ends
 
@@ -179,6 +184,25 @@ class DatadogApi:
         )
         self._call(endpoint, lambda: self._api.update_aws_account(config_id, body))
 
+    def standard_permissions(self) -> tuple[str, ...]:
+        """Datadog's published list of the IAM permissions its AWS integration needs (the one its
+        CloudFormation templates use). At most two attempts, retries logged at INFO: the list is
+        optional (the run falls back to the probe actions), so it never holds the run up for long."""
+        endpoint = f"GET {PERMISSIONS_PATH}"
+        page = self._call(endpoint, lambda: self._api.get_aws_integration_iam_permissions_standard().to_dict(),
+                          attempts=2, retry_level=logging.INFO)
+        permissions = ((page.get("data") or {}).get("attributes") or {}).get("permissions")
+        if not isinstance(permissions, list) or not permissions:
+            raise DatadogApiError(f"Datadog API {endpoint}: the answer holds no permission list", endpoint=endpoint)
+        if len(permissions) > MAX_PERMISSIONS:
+            raise DatadogApiError(f"Datadog API {endpoint}: {len(permissions)} permissions (more than "
+                                  f"{MAX_PERMISSIONS}): not used", endpoint=endpoint)
+        bad = [p for p in permissions if not isinstance(p, str) or not _PERMISSION.fullmatch(p)]
+        if bad:
+            raise DatadogApiError(f"Datadog API {endpoint}: {len(bad)} entries are not 'service:action' "
+                                  f"(first: {str(bad[0])[:80]!r}): the list is not used", endpoint=endpoint)
+        return tuple(permissions)
+
     # --- plumbing ------------------------------------------------------------------
 
     def _get_page(self, path: str, query: list[tuple[str, str]]) -> dict[str, Any]:
@@ -211,27 +235,29 @@ class DatadogApi:
             )
         return target.path, parse_qsl(target.query, keep_blank_values=True)
 
-    def _call(self, endpoint: str, fn: Callable[[], T]) -> T:
-        for attempt in range(1, self._max_attempts + 1):
+    def _call(self, endpoint: str, fn: Callable[[], T], *, attempts: int = 0,
+              retry_level: int = logging.WARNING) -> T:
+        max_attempts = min(attempts, self._max_attempts) if attempts else self._max_attempts
+        for attempt in range(1, max_attempts + 1):
             try:
                 return fn()
             except ApiException as exc:
                 status = int(exc.status or 0)
-                if status not in RETRY_STATUSES or attempt == self._max_attempts:
+                if status not in RETRY_STATUSES or attempt == max_attempts:
                     raise self._error(endpoint, status, exc, attempt) from None
                 wait = self._wait(attempt, exc.headers or {})
-                log.warning("Datadog API %s: HTTP %s, retrying in %.1fs (attempt %d/%d)",
-                            endpoint, status, wait, attempt, self._max_attempts)
+                log.log(retry_level, "Datadog API %s: HTTP %s, retrying in %.1fs (attempt %d/%d)",
+                        endpoint, status, wait, attempt, max_attempts)
             except urllib3.exceptions.HTTPError as exc:
-                if attempt == self._max_attempts:
+                if attempt == max_attempts:
                     raise DatadogApiError(
                         f"Datadog API {endpoint} at {self.url}: no answer after {attempt} attempts "
                         f"({type(exc).__name__})",
                         endpoint=endpoint,
                     ) from None
                 wait = self._wait(attempt, {})
-                log.warning("Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
-                            endpoint, type(exc).__name__, wait, attempt, self._max_attempts)
+                log.log(retry_level, "Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
+                        endpoint, type(exc).__name__, wait, attempt, max_attempts)
             except ApiValueError as exc:
                 if is_unstable_disabled(exc):
                     raise DatadogApiError(client_message(f"Datadog API {endpoint}"), endpoint=endpoint) from None
@@ -335,3 +361,20 @@ def fetch_expected_values(
         accounts[ev.account_id] = ev
     log.info("Datadog API: %d AWS account configs read from %s", len(accounts), base_url(cfg, env))
     return accounts
+
+
+def fetch_required_permissions(
+    cfg: DatadogConfig, env: Mapping[str, str], probe_actions: Sequence[str], **client_kwargs: Any
+) -> RequiredPermissions:
+    """Datadog's standard permission list; on any failure the probe actions, with ONE warning naming
+    Datadog, the endpoint and the status. Never raises: the list only sharpens the role checks."""
+    try:
+        with DatadogApi.from_config(cfg, env, **client_kwargs) as api:
+            permissions = api.standard_permissions()
+    except Exception as exc:  # the client raises plain TypeErrors on some answers that break its schema
+        why = str(exc) if isinstance(exc, DatadogApiError) else (
+            f"Datadog API GET {PERMISSIONS_PATH}: unexpected response ({type(exc).__name__})")
+        log.warning("%s; the role's permissions are checked against [regions] probe_actions instead", why)
+        return RequiredPermissions("probe_actions", tuple(probe_actions), why)
+    log.info("Datadog API: the standard permission list has %d entries", len(permissions))
+    return RequiredPermissions("datadog", permissions)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auditor.config import Config, DatadogConfig
-from auditor.model import ExpectedValues, Finding
+from auditor.model import ExpectedValues, Finding, RequiredPermissions
 
 log = logging.getLogger("auditor.datadog")
 
@@ -22,6 +22,9 @@ class ExpectedSource:
     name: str  # "none" | "csv" | "datadog_api"
     values: dict[str, ExpectedValues] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
+    # What the role checks hold the Datadog role to: Datadog's standard list when the API was read,
+    # else the probe actions and why (None: the probe actions, nothing to say).
+    permissions: RequiredPermissions | None = None
 
 
 def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -48,21 +51,30 @@ def choose_source(cfg: Config, env: Mapping[str, str]) -> str:
 
 def load_expected_values(cfg: Config, env: Mapping[str, str]) -> ExpectedSource:
     name = choose_source(cfg, env)
+    probes = cfg.regions.probe_actions
     if name == "none":
         log.info("no expected-values source: role names and external ids are not compared with Datadog")
-        return ExpectedSource("none")
+        return ExpectedSource("none", permissions=_probes(probes, "no Datadog API source ([datadog] expected_values)"))
     if name == "csv":
         from auditor.datadog.expected import load_expected_csv
 
         values = load_expected_csv(cfg.datadog.expected_values_csv)
         log.info("expected values for %d accounts from %s", len(values), cfg.datadog.expected_values_csv)
-        return ExpectedSource("csv", values)
-    from auditor.datadog.api import datadog_api_error_finding, fetch_expected_values
+        return ExpectedSource("csv", values, permissions=_probes(
+            probes, "the expected values come from a CSV file, not the Datadog API ([datadog] expected_values)"))
+    from auditor.datadog.api import datadog_api_error_finding, fetch_expected_values, fetch_required_permissions
 
     try:
         values = fetch_expected_values(cfg.datadog, env)
     except Exception as exc:
         log.error("Datadog API: %s", exc)
-        return ExpectedSource("datadog_api", {}, (datadog_api_error_finding(exc),))
+        return ExpectedSource("datadog_api", {}, (datadog_api_error_finding(exc),), permissions=_probes(
+            probes, "the Datadog API could not be read (see the datadog_api_error finding)"))
     log.info("expected values for %d accounts from the Datadog API", len(values))
-    return ExpectedSource("datadog_api", dict(values))
+    # Once per run, and only from an API that just answered: one more call, never a failed run.
+    return ExpectedSource("datadog_api", dict(values),
+                          permissions=fetch_required_permissions(cfg.datadog, env, probes))
+
+
+def _probes(probe_actions: tuple[str, ...], reason: str) -> RequiredPermissions:
+    return RequiredPermissions("probe_actions", probe_actions, reason)

@@ -16,9 +16,12 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from auditor.demo import DATADOG_STANDARD_PERMISSIONS
+
 API_KEY = "ddapikey-0123456789abcdef0123456789abcd"
 APP_KEY = "ddappkey-fedcba9876543210fedcba9876543210abcdef01"
 PATH = "/api/v2/integration/aws/accounts"
+PERMISSIONS_PATH = "/api/v2/integration/aws/iam_permissions/standard"
 
 
 def dd_account(config_id: str, account_id: str, role_name: str, external_id: str, *,
@@ -50,7 +53,7 @@ def dd_access_key_account(config_id: str, account_id: str, access_key_id: str, s
 @dataclass
 class FakeDatadog:
     """Speaks GET of the list (optionally paginated with links.next), GET by id and PATCH of the v2
-    AWS account configs."""
+    AWS account configs, and GET of the standard IAM permission list."""
 
     server: HTTPServer
     accounts: list[dict[str, Any]] = field(default_factory=list)
@@ -61,9 +64,14 @@ class FakeDatadog:
     # region it does not support yet (a newly launched AWS region).
     unsupported_regions: set[str] = field(default_factory=set)
     get_status: dict[str, int] = field(default_factory=dict)  # config id -> forced error status on GET by id
+    # The standard IAM permission list it publishes, and a forced error status for that endpoint.
+    permissions: list[str] = field(default_factory=lambda: list(DATADOG_STANDARD_PERMISSIONS))
+    permissions_status: int = 0
+    permission_requests: int = 0
 
     def install(self) -> None:
         self.server.expect_request(PATH, method="GET").respond_with_handler(self._list)
+        self.server.expect_request(PERMISSIONS_PATH, method="GET").respond_with_handler(self._permissions)
         self.server.expect_request(
             re.compile(PATH + "/[^/]+$"), method="PATCH"
         ).respond_with_handler(self._patch)
@@ -87,6 +95,15 @@ class FakeDatadog:
             if start + self.page_size < len(items):
                 body["links"] = {"next": f"{PATH}?page[cursor]={start + self.page_size}"}
         return _json(body)
+
+    def _permissions(self, request: Request) -> Response:
+        self.permission_requests += 1
+        if not self._authorized(request):
+            return _json({"errors": ["Forbidden"]}, 403)
+        if self.permissions_status:
+            return _json({"errors": ["Internal Server Error"]}, self.permissions_status)
+        return _json({"data": {"id": "permissions", "type": "permissions",
+                               "attributes": {"permissions": list(self.permissions)}}})
 
     def _patch(self, request: Request) -> Response:
         if not self._authorized(request):

@@ -16,6 +16,7 @@ from auditor.model import (
     Finding,
     InlinePolicy,
     ManagedPolicyRef,
+    RequiredPermissions,
     RoleCandidate,
     RoleInfo,
     Status,
@@ -155,6 +156,7 @@ def run(
     probe_actions: Sequence[str] = DEFAULT_PROBE_ACTIONS,
     aws_managed: Mapping[str, str] = AWS_MANAGED,
     show_external_ids: bool = False,
+    required_permissions: RequiredPermissions | None = None,
 ) -> list[Finding]:
     return role_findings(
         ACCOUNT,
@@ -166,6 +168,7 @@ def run(
         probe_actions=probe_actions,
         aws_managed_documents=aws_managed,
         show_external_ids=show_external_ids,
+        required_permissions=required_permissions,
     )
 
 
