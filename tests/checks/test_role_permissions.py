@@ -206,3 +206,19 @@ def test_a_pattern_too_complex_to_decide_is_unverified_not_missing():
     f = one(findings, "role_permissions_unverified")
     assert "dynamodb:List*" in f.detail and "too many" in f.detail
     assert "role_permissions_missing" not in ids(findings)
+
+
+def test_roles_with_the_same_documents_are_assessed_once_with_the_same_answer(monkeypatch):
+    from auditor.checks import permissions
+
+    permissions._assess.cache_clear()
+    calls: list[str] = []
+    real = permissions._why_not_covered
+    monkeypatch.setattr(permissions, "_why_not_covered", lambda e, *a: calls.append(e) or real(e, *a))
+    first = _run_list(_allow(["cloudwatch:*", "ec2:Describe*", "dynamodb:ListTables"]))
+    entries = len(calls)
+    again = _run_list(_allow(["cloudwatch:*", "ec2:Describe*", "dynamodb:ListTables"]))
+    assert entries == len(DATADOG_LIST.actions) and len(calls) == entries  # the second role costs no automaton
+    assert [(f.check, f.detail, f.evidence) for f in again] == [(f.check, f.detail, f.evidence) for f in first]
+    other = _run_list(_allow(["*"]))
+    assert len(calls) == 2 * entries and "role_permissions_missing" not in failing(other)
