@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.checks import role_findings
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.datadog_regions import with_datadog_regions
 from auditor.checks.datadog_side import datadog_findings
 from auditor.config import Config
@@ -29,7 +29,7 @@ from auditor.model import (
     Status,
     Verdict,
 )
-from auditor.policy.matrix import ANALYSIS_ERROR, RegionAnalysis, StopCheck, analysis_error, evaluate_regions
+from auditor.policy.matrix import RegionAnalysis, StopCheck, analysis_error, evaluate_regions
 from auditor.stop import STOP_REQUESTS, stop_signal_name
 
 log = logging.getLogger("auditor")
@@ -141,7 +141,7 @@ def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, 
                  stop: _Stop) -> list[Finding]:
     """One account's role checks; or, once stopped, one finding saying why they were not made."""
     if stop():
-        return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.reason}.")]
+        return [finding(CheckId.ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.reason}.")]
     try:
         return role_findings(
             account,
@@ -155,7 +155,7 @@ def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, 
             show_external_ids=cfg.datadog.show_external_ids,
         )
     except STOP_REQUESTS as exc:
-        return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.interrupted(exc)}.")]
+        return [finding(CheckId.ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.interrupted(exc)}.")]
     except Exception as exc:  # one account's documents must never end the run
         log.error("account %s: the role checks failed: %s", account.id, type(exc).__name__)
         return [analysis_error(account, "The role checks", exc)]

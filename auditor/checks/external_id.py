@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_secret_difference
 from auditor.checks.trust_document import Condition, wildcard_match_case
 from auditor.checks.trust_view import ASSUME_ROLE, EXTERNAL_ID, TrustView, applies, evidence
 from auditor.model import Finding, RoleInfo, Status
 
-EXTERNAL_ID_MISSING = "trust_external_id_missing"
-EXTERNAL_ID_LOOSE = "trust_external_id_loose"
-EXTERNAL_ID_MISMATCH = "trust_external_id_mismatch"
-EXTERNAL_ID_NOT_COMPARED = "external_id_not_compared"
+EXTERNAL_ID_MISSING = CheckId.TRUST_EXTERNAL_ID_MISSING
+EXTERNAL_ID_LOOSE = CheckId.TRUST_EXTERNAL_ID_LOOSE
+EXTERNAL_ID_MISMATCH = CheckId.TRUST_EXTERNAL_ID_MISMATCH
+EXTERNAL_ID_NOT_COMPARED = CheckId.EXTERNAL_ID_NOT_COMPARED
 
 # Condition keys whose positive test Datadog's request cannot pass: it comes from Datadog's own
 # network and organization, without MFA, tags or a web identity.

@@ -13,13 +13,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.trust_document import PolicyDocumentError, Statement, parse_policy, wildcard_match
 from auditor.model import Finding, RoleInfo, Status
 
-PERMISSIONS_MISSING = "role_permissions_missing"
-PERMISSIONS_UNVERIFIED = "role_permissions_unverified"
+PERMISSIONS_MISSING = CheckId.ROLE_PERMISSIONS_MISSING
+PERMISSIONS_UNVERIFIED = CheckId.ROLE_PERMISSIONS_UNVERIFIED
 SECURITY_AUDIT_SUFFIX = ":policy/SecurityAudit"
 
 

@@ -10,17 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.permissions import permission_findings, security_audit_note
 from auditor.checks.role_name import missing_role_findings, name_findings
 from auditor.checks.trust import trust_findings
 from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, RoleInfo, Severity, Status
-
-ROLE_PRESENT = "role_present"
-AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
-ACCOUNT_READ_ERROR = "account_read_error"
-ACCESS_KEYS = "datadog_access_keys"
 
 
 def role_findings(
@@ -73,7 +68,7 @@ def _access_keys(account: Account, expected: ExpectedValues | None) -> list[Find
     if expected is None or not expected.uses_access_keys:
         return []
     return [finding(
-        ACCESS_KEYS,
+        CheckId.DATADOG_ACCESS_KEYS,
         account,
         Status.FAIL,
         "Datadog reaches this account with an IAM user's access keys (auth_config holds an access key id), not "
@@ -90,7 +85,7 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
     evidence = json.dumps({"stage": error.stage, "code": error.code, "message": error.message})
     if error.stage == "assume_role":
         return finding(
-            AUDIT_ROLE_UNASSUMABLE,
+            CheckId.AUDIT_ROLE_UNASSUMABLE,
             account,
             Status.ERROR,
             f"AssumeRole of the audit role failed: {error.code}: {error.message}. The account's Datadog role was "
@@ -98,7 +93,7 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
             evidence=evidence,
         )
     return finding(
-        ACCOUNT_READ_ERROR,
+        CheckId.ACCOUNT_READ_ERROR,
         account,
         Status.ERROR,
         f"Reading the account failed at stage {error.stage!r}: {error.code}: {error.message}. "
@@ -115,7 +110,7 @@ def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None) 
     else:
         external_id = "an external id (not compared: no expected values)"
     return finding(
-        ROLE_PRESENT,
+        CheckId.ROLE_PRESENT,
         ctx.account,
         Status.PASS,
         f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow the probe actions."

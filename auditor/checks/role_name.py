@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_invisible, quoted, remove_invisible
 from auditor.checks.trust_document import PolicyDocumentError, parse_policy
@@ -20,9 +20,6 @@ from auditor.datadog.sites import (
     site_for_account_id,
 )
 from auditor.model import Finding, RoleCandidate, RoleInfo, Status
-
-ROLE_MISSING = "role_missing"
-NAME_MISMATCH = "role_name_mismatch"
 
 
 def arn_name(name: str, path: str) -> str:
@@ -81,7 +78,7 @@ def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     )
     return [
         finding(
-            NAME_MISMATCH,
+            CheckId.ROLE_NAME_MISMATCH,
             ctx.account,
             Status.FAIL,
             f"{difference}. The name comes from {source}; Datadog's AssumeRole on "
@@ -100,7 +97,7 @@ def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...
         detail += f" Near misses (see role_name_mismatch): {', '.join(quoted(c.name) for c, _ in near)}."
     out = [
         finding(
-            ROLE_MISSING,
+            CheckId.ROLE_MISSING,
             ctx.account,
             Status.FAIL,
             detail,
@@ -111,7 +108,7 @@ def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...
         lines = [f"role {quoted(c.name)} ({c.arn}): {', '.join(reasons)}" for c, reasons in near]
         out.append(
             finding(
-                NAME_MISMATCH,
+                CheckId.ROLE_NAME_MISMATCH,
                 ctx.account,
                 Status.FAIL,
                 f"No role {shown} exists, but the account has "

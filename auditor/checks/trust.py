@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.external_id import external_id_findings
 from auditor.checks.trust_document import PolicyDocumentError, Principal, Statement, parse_policy
@@ -27,13 +27,6 @@ from auditor.checks.trust_view import (
 from auditor.datadog.sites import DATADOG_ACCOUNT_BY_SITE
 from auditor.model import Finding, RoleInfo, Status
 
-INVALID = "trust_policy_invalid"
-WILDCARD = "trust_principal_wildcard"
-WRONG_ACCOUNT = "trust_principal_wrong_account"
-NOT_ROOT = "trust_principal_not_root"
-EXTRA = "trust_principal_extra"
-ACTION_MISSING = "trust_action_missing"
-
 
 def trust_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     try:
@@ -41,7 +34,7 @@ def trust_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     except PolicyDocumentError as exc:
         return [
             finding(
-                INVALID,
+                CheckId.TRUST_POLICY_INVALID,
                 ctx.account,
                 Status.FAIL,
                 f"The trust policy of {role.arn} cannot be read: {exc}. Replace it with Datadog's documented "
@@ -75,7 +68,7 @@ def _wildcard(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
         parts.append(f"{s.label} lets {who} assume the role{limits}")
     return [
         finding(
-            WILDCARD,
+            CheckId.TRUST_PRINCIPAL_WILDCARD,
             ctx.account,
             Status.FAIL,
             "; ".join(parts) + f". Replace the principal with Datadog's account {expected_arn(ctx)}.",
@@ -108,7 +101,7 @@ def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Fi
         )
     return [
         finding(
-            WRONG_ACCOUNT,
+            CheckId.TRUST_PRINCIPAL_WRONG_ACCOUNT,
             ctx.account,
             Status.FAIL,
             detail,
@@ -131,7 +124,7 @@ def _not_root(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
     shown = ", ".join(p.value for _, p in named)
     return [
         finding(
-            NOT_ROOT,
+            CheckId.TRUST_PRINCIPAL_NOT_ROOT,
             ctx.account,
             Status.FAIL,
             f"The trust policy names {shown}: a principal inside Datadog's account, not the documented "
@@ -162,7 +155,7 @@ def _extra(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
     shown = "; ".join(sorted({describe_principal(p) for _, p in extras}))
     return [
         finding(
-            EXTRA,
+            CheckId.TRUST_PRINCIPAL_EXTRA,
             ctx.account,
             Status.FAIL,
             f"Besides Datadog's {expected_arn(ctx)}, the trust policy of {role.arn} lets these principals "
@@ -196,7 +189,7 @@ def _action_missing(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[F
         reasons.append(f"{s.label} denies sts:AssumeRole to Datadog without a condition")
     return [
         finding(
-            ACTION_MISSING,
+            CheckId.TRUST_ACTION_MISSING,
             ctx.account,
             Status.FAIL,
             f"No statement lets Datadog call sts:AssumeRole on {role.arn}: "

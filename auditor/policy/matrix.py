@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.checks.catalogue import CheckSpec, finding, register
+from auditor.checks.catalogue import CheckId, finding
 from auditor.model import (
     Account,
     AccountSnapshot,
@@ -20,7 +20,6 @@ from auditor.model import (
     Finding,
     Inventory,
     RegionVerdict,
-    Severity,
     Status,
     Verdict,
 )
@@ -31,51 +30,7 @@ from auditor.stop import STOP_REQUESTS
 
 log = logging.getLogger("auditor")
 
-SCP_REGION_DENIED = "scp_region_denied"
-RCP_ASSUME_ROLE_DENIED = "rcp_assume_role_denied"
-ORG_POLICIES_ALLOW = "org_policies_allow"
-REGION_INDETERMINATE = "region_indeterminate"
-POLICY_DOCUMENT_INVALID = "policy_document_invalid"
-ANALYSIS_ERROR = "analysis_error"  # in the catalogue (checks/catalogue.py): the analysis at large uses it
 
-register(
-    CheckSpec(
-        SCP_REGION_DENIED,
-        Severity.MEDIUM,
-        "Service control policies deny Datadog's calls in some regions",
-        "Exclude these regions in Datadog's AWS integration (exclusions.json / datadog_patches.json in the "
-        "run folder), or exempt the Datadog role in the deciding SCPs (e.g. ArnNotLike on aws:PrincipalArn). "
-        "`auditor explain --run DIR --account ID --region R` shows the statements.",
-    ),
-    CheckSpec(
-        RCP_ASSUME_ROLE_DENIED,
-        Severity.HIGH,
-        "A resource control policy denies Datadog's sts:AssumeRole on the integration role",
-        "Exempt Datadog in the deciding RCP (e.g. a tag on the role that the RCP excludes, such as "
-        "dp:exclude:identity=true, or Datadog's account id in aws:PrincipalAccount), or exclude the regions "
-        "in Datadog. `auditor explain` shows the statements.",
-    ),
-    CheckSpec(
-        ORG_POLICIES_ALLOW,
-        Severity.INFO,
-        "Organization policies let Datadog work in every audited region",
-        "Nothing to do.",
-    ),
-    CheckSpec(
-        REGION_INDETERMINATE,
-        Severity.MEDIUM,
-        "Whether organization policies let Datadog work in some regions could not be decided",
-        "The deciding conditions use keys the auditor cannot know (named in the detail). Check those "
-        "statements by hand with `auditor explain`, or exempt the Datadog role from them.",
-    ),
-    CheckSpec(
-        POLICY_DOCUMENT_INVALID,
-        Severity.MEDIUM,
-        "An organization policy could not be parsed by the auditor",
-        "Fix or report the policy text named in the detail; until then region verdicts that depend on it "
-        "are indeterminate (it may allow or deny anything).",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -109,7 +64,7 @@ NEVER_STOP = StopCheck(_go_on, _reraise)
 
 def analysis_error(account: Account, what: str, exc: Exception) -> Finding:
     """A failure nobody foresaw while analysing one account: its finding, never the end of the run."""
-    return finding(ANALYSIS_ERROR, account, Status.ERROR,
+    return finding(CheckId.ANALYSIS_ERROR, account, Status.ERROR,
                    f"{what} failed on this account's documents ({type(exc).__name__}: {str(exc)[:300]}); "
                    "every other account was audited.", evidence=type(exc).__name__)
 
@@ -342,14 +297,14 @@ def _finding_plans(ev: Evaluator, cells: Sequence[RegionCell]) -> list[tuple[str
             open_rows.append(c.verdict)
     if scp_rows:
         out.append((
-            SCP_REGION_DENIED, Status.FAIL,
+            CheckId.SCP_REGION_DENIED, Status.FAIL,
             f"SCPs deny the Datadog role's calls in {len(scp_rows)} region(s): {'; '.join(scp_rows)}. "
             f"Deciding policies: {_policy_names(ev, scp_ids)}.",
             _first_reason(cells, lambda c: any(d.outcome == DENIED for _, d in c.probes)),
         ))
     if rcp_rows:
         out.append((
-            RCP_ASSUME_ROLE_DENIED, Status.FAIL,
+            CheckId.RCP_ASSUME_ROLE_DENIED, Status.FAIL,
             f"RCPs deny Datadog's sts:AssumeRole on the role in {len(rcp_rows)} region(s): "
             f"{', '.join(rcp_rows)}. Deciding policies: {_policy_names(ev, rcp_ids)}.",
             _first_reason(cells, lambda c: c.rcp.outcome == DENIED),
@@ -357,16 +312,16 @@ def _finding_plans(ev: Evaluator, cells: Sequence[RegionCell]) -> list[tuple[str
     if open_rows:
         keys = sorted({k for v in open_rows for k in v.unknown_keys})
         out.append((
-            REGION_INDETERMINATE, Status.FAIL,
+            CheckId.REGION_INDETERMINATE, Status.FAIL,
             f"Undecided in {len(open_rows)} region(s): {', '.join(v.region for v in open_rows)}; "
             f"the answer depends on {', '.join(keys)}. "
             f"Policies involved: {_policy_names(ev, [p for v in open_rows for p in v.deciding_policies])}.",
             f"{open_rows[0].region}: {open_rows[0].reason}",
         ))
     if not scp_rows and not rcp_rows:
-        note = f" ({len(open_rows)} region(s) undecided, see {REGION_INDETERMINATE})" if open_rows else ""
+        note = f" ({len(open_rows)} region(s) undecided, see {CheckId.REGION_INDETERMINATE})" if open_rows else ""
         out.append((
-            ORG_POLICIES_ALLOW, Status.PASS,
+            CheckId.ORG_POLICIES_ALLOW, Status.PASS,
             f"No SCP or RCP denies Datadog in the {len(cells)} audited region(s){note}.",
             "",
         ))
@@ -388,7 +343,7 @@ def _invalid_policy_findings(ev: Evaluator, inventory: Inventory) -> list[Findin
         att = ev.org.attached[policy_id]
         targets = next((p.targets for p in inventory.policies if p.id == policy_id), ())
         out.append(finding(
-            POLICY_DOCUMENT_INVALID, mgmt, Status.ERROR,
+            CheckId.POLICY_DOCUMENT_INVALID, mgmt, Status.ERROR,
             f"{error}. Attached to: {', '.join(targets) or 'nothing'}. The run went on: answers that depend on "
             f"{att.title} are indeterminate (it may allow or deny anything).",
             evidence=str(error),
