@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from auditor.checks.audited_role import AuditedRole, RoleCheck
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.permissions import permission_findings, security_audit_note
 from auditor.checks.role_name import missing_role_findings, name_findings
-from auditor.checks.trust import trust_findings
+from auditor.checks.trust import TRUST_CHECKS
 from auditor.model import Account, AccountSnapshot, ExpectedValues, Finding, RoleInfo, Severity, Status
 
 
@@ -47,21 +48,31 @@ def role_findings(
         expected=expected,
         show_external_ids=show_external_ids,
     )
-    role = snapshot.role
-    if role is None:
-        return missing_role_findings(ctx, snapshot.other_roles)
-    out += name_findings(ctx, role)
-    out += trust_findings(ctx, role)
-    out += permission_findings(
+    audited = AuditedRole.of(
         ctx,
-        role,
+        snapshot.role,
+        other_roles=snapshot.other_roles,
         customer_documents=dict(snapshot.managed_policy_documents),
         aws_managed_documents=aws_managed_documents,
-        probe_actions=probe_actions,
+        probe_actions=tuple(probe_actions),
     )
-    if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
-        out.append(_present(ctx, role, expected))
+    for check in ROLE_CHECKS:
+        out.extend(check(audited))
+    if snapshot.role is not None and all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
+        out.append(_present(ctx, snapshot.role, expected))
     return out
+
+
+def _permissions(r: AuditedRole) -> list[Finding]:
+    if r.role is None:
+        return []
+    return permission_findings(r.ctx, r.role, customer_documents=r.customer_documents,
+                               aws_managed_documents=r.aws_managed_documents, probe_actions=r.probe_actions)
+
+
+# Every check of the Datadog role, in the order their findings are reported. Each returns [] where it
+# does not apply (role_missing when the role exists, the others when it does not).
+ROLE_CHECKS: tuple[RoleCheck, ...] = (missing_role_findings, name_findings, *TRUST_CHECKS, _permissions)
 
 
 def _access_keys(account: Account, expected: ExpectedValues | None) -> list[Finding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from auditor.checks.audited_role import AuditedRole
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_invisible, quoted, remove_invisible
@@ -19,7 +20,7 @@ from auditor.datadog.sites import (
     LEGACY_ROLE_NAME,
     site_for_account_id,
 )
-from auditor.model import Finding, RoleCandidate, RoleInfo, Status
+from auditor.model import Finding, RoleCandidate, Status
 
 
 def arn_name(name: str, path: str) -> str:
@@ -65,7 +66,10 @@ def given_role_name(ctx: RoleContext) -> str:
     return ctx.role_name
 
 
-def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
+def name_findings(r: AuditedRole) -> list[Finding]:
+    ctx, role = r.ctx, r.role
+    if role is None:
+        return []
     given = given_role_name(ctx)
     from_datadog = ctx.expected is not None and ctx.expected.role_name is not None
     difference = describe_name_difference(given, role.name, role.path)
@@ -88,7 +92,10 @@ def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     ]
 
 
-def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...]) -> list[Finding]:
+def missing_role_findings(r: AuditedRole) -> list[Finding]:
+    if r.role is not None:
+        return []
+    ctx, candidates = r.ctx, r.other_roles
     looked_for = sorted({ctx.role_name, given_role_name(ctx)})
     near = _near_misses(looked_for, candidates)
     shown = " or ".join(quoted(n) for n in looked_for)
