@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.checks import role_findings
-from auditor.checks.catalogue import finding
-from auditor.checks.datadog_regions import with_datadog_regions
+from auditor.checks.analysis_error import analysis_error, not_analysed
 from auditor.checks.datadog_side import datadog_findings
+from auditor.checks.regions import region_findings
 from auditor.config import Config
 from auditor.model import (
     Account,
@@ -27,10 +27,9 @@ from auditor.model import (
     Inventory,
     RegionVerdict,
     RequiredPermissions,
-    Status,
     Verdict,
 )
-from auditor.policy.matrix import ANALYSIS_ERROR, RegionAnalysis, StopCheck, analysis_error, evaluate_regions
+from auditor.policy.matrix import RegionAnalysis, StopCheck, evaluate_regions
 from auditor.stop import STOP_REQUESTS, stop_signal_name
 
 log = logging.getLogger("auditor")
@@ -118,7 +117,7 @@ def analyze(
         by_account.setdefault(v.account_id, []).append(v)
     # Where Datadog's region setting is known, a denied region is judged against it: one finding
     # per problem (checks/datadog_regions.py). With a CSV it is not known and the matrix's stand.
-    findings.extend(with_datadog_regions(matrix.findings, inventory, expected, exclusions, by_account, regions))
+    findings.extend(region_findings(matrix, inventory, expected, exclusions, by_account, regions))
     # Only the Datadog API lists every account Datadog monitors: with a CSV, an account the
     # file leaves out is not evidence that Datadog does not monitor it. Not when stopped: the
     # comparison needs the exclusions of every account.
@@ -146,7 +145,7 @@ def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, 
                  stop: _Stop, required_permissions: RequiredPermissions | None) -> list[Finding]:
     """One account's role checks; or, once stopped, one finding saying why they were not made."""
     if stop():
-        return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.reason}.")]
+        return [not_analysed(account, stop.reason)]
     try:
         return role_findings(
             account,
@@ -161,10 +160,10 @@ def _role_checks(account: Account, snap: AccountSnapshot, inventory: Inventory, 
             required_permissions=required_permissions,
         )
     except STOP_REQUESTS as exc:
-        return [finding(ANALYSIS_ERROR, account, Status.ERROR, f"Not analysed: {stop.interrupted(exc)}.")]
+        return [not_analysed(account, stop.interrupted(exc))]
     except Exception as exc:  # one account's documents must never end the run
         log.error("account %s: the role checks failed: %s", account.id, type(exc).__name__)
-        return [analysis_error(account, "The role checks", exc)]
+        return [analysis_error(account, "The role checks", type(exc).__name__, str(exc))]
 
 
 def _unjudged(inventory: Inventory, regions: Sequence[str], why: str) -> RegionAnalysis:
@@ -173,4 +172,4 @@ def _unjudged(inventory: Inventory, regions: Sequence[str], why: str) -> RegionA
     reason = f"not judged: {why}"
     verdicts = tuple(RegionVerdict(a.id, r, Verdict.NOT_APPLICABLE, reason=reason)
                      for a in inventory.accounts for r in regions)
-    return RegionAnalysis(verdicts, (), ())
+    return RegionAnalysis(verdicts, ())

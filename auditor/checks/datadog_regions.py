@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.model import Account, Exclusion, ExpectedValues, Finding, Inventory, RegionVerdict, Status, Verdict
-from auditor.policy.matrix import RCP_ASSUME_ROLE_DENIED, REGION_INDETERMINATE, SCP_REGION_DENIED
 from auditor.policy.requests import ASSUME_ROLE
 
-REWRITTEN = frozenset({SCP_REGION_DENIED, RCP_ASSUME_ROLE_DENIED, REGION_INDETERMINATE})
+REWRITTEN = frozenset({CheckId.SCP_REGION_DENIED, CheckId.RCP_ASSUME_ROLE_DENIED, CheckId.REGION_INDETERMINATE})
 
 
 def collected_regions(ev: ExpectedValues, audited: Sequence[str]) -> frozenset[str] | None:
@@ -82,34 +81,34 @@ def _rewritten(inventory: Inventory, account: Account, collected: frozenset[str]
     rcp = [v for v in verdicts if ASSUME_ROLE in v.denied_actions]
     undecided = [v for v in verdicts if v.verdict is Verdict.INDETERMINATE or v.unknown_keys]
     out: list[Finding] = []
-    if SCP_REGION_DENIED in present and scp:
+    if CheckId.SCP_REGION_DENIED in present and scp:
         kept = [v for v in scp if v.region in collected and v.region not in dropped]
         if kept:
             out.append(finding(
-                SCP_REGION_DENIED, account, Status.FAIL,
+                CheckId.SCP_REGION_DENIED, account, Status.FAIL,
                 f"SCPs deny some of the Datadog role's calls in {len(kept)} region(s) Datadog collects from and "
                 f"the run keeps ([regions] exclude_partial = false): {_denied_rows(kept)}. "
                 f"Deciding policies: {_names(inventory, kept)}. Exempt the role in those SCPs, or exclude the "
                 "region(s).",
                 evidence=f"{kept[0].region}: {kept[0].reason}"))
         elif not {v.region for v in scp} & collected:
-            out.append(_left_out(SCP_REGION_DENIED, account, "SCPs deny the Datadog role's calls in", scp))
-    if RCP_ASSUME_ROLE_DENIED in present and rcp and not {v.region for v in rcp} & collected:
-        out.append(_left_out(RCP_ASSUME_ROLE_DENIED, account, "RCPs deny Datadog's sts:AssumeRole on the role in",
-                             rcp))
-    if REGION_INDETERMINATE in present and undecided:
+            out.append(_left_out(CheckId.SCP_REGION_DENIED, account, "SCPs deny the Datadog role's calls in", scp))
+    if CheckId.RCP_ASSUME_ROLE_DENIED in present and rcp and not {v.region for v in rcp} & collected:
+        out.append(_left_out(CheckId.RCP_ASSUME_ROLE_DENIED, account,
+                             "RCPs deny Datadog's sts:AssumeRole on the role in", rcp))
+    if CheckId.REGION_INDETERMINATE in present and undecided:
         open_rows = [v for v in undecided if v.region in collected]
         if open_rows:
             keys = sorted({k for v in open_rows for k in v.unknown_keys})
             out.append(finding(
-                REGION_INDETERMINATE, account, Status.FAIL,
+                CheckId.REGION_INDETERMINATE, account, Status.FAIL,
                 f"Undecided in {len(open_rows)} region(s) Datadog collects from: "
                 f"{', '.join(v.region for v in open_rows)}; the answer depends on {', '.join(keys)}. "
                 f"Policies involved: {_names(inventory, open_rows)}.",
                 evidence=f"{open_rows[0].region}: {open_rows[0].reason}"))
         else:
-            out.append(_left_out(REGION_INDETERMINATE, account, "Whether organization policies let Datadog work "
-                                 "is undecided in", undecided))
+            out.append(_left_out(CheckId.REGION_INDETERMINATE, account,
+                                 "Whether organization policies let Datadog work is undecided in", undecided))
     return out
 
 
@@ -117,7 +116,7 @@ def _scp_denied(v: RegionVerdict) -> bool:
     return any(a != ASSUME_ROLE for a in v.denied_actions)
 
 
-def _left_out(check: str, account: Account, what: str, rows: Sequence[RegionVerdict]) -> Finding:
+def _left_out(check: CheckId, account: Account, what: str, rows: Sequence[RegionVerdict]) -> Finding:
     regions = [v.region for v in rows]
     return finding(
         check, account, Status.PASS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from auditor.checks.catalogue import CheckSpec, finding, register
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.datadog_regions import why_denied
 from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
@@ -25,50 +25,6 @@ from auditor.model import (
     Status,
 )
 from auditor.policy.requests import ASSUME_ROLE
-
-NOT_IN_ORG = "datadog_account_not_in_org"
-MISSING = "datadog_account_missing"
-REGIONS_INCLUDE_DENIED = "datadog_regions_include_denied"
-PARTITION_MISMATCH = "datadog_partition_mismatch"
-API_ERROR = "datadog_api_error"
-
-register(
-    CheckSpec(
-        NOT_IN_ORG,
-        Severity.LOW,
-        "Datadog monitors an AWS account that is not an active member of the organization",
-        "If the account was closed or left the organization, delete it from Datadog's AWS integration; "
-        "if it belongs to another organization on purpose, audit it there.",
-    ),
-    CheckSpec(
-        MISSING,
-        Severity.INFO,
-        "Datadog does not monitor this active account",
-        "Add the account to Datadog's AWS integration (CloudFormation StackSet), or ignore this finding "
-        "with [datadog] report_unmonitored_accounts = false if it is meant to stay unmonitored.",
-    ),
-    CheckSpec(
-        REGIONS_INCLUDE_DENIED,
-        Severity.MEDIUM,
-        "Datadog collects from regions the organization denies",
-        "Set the account's regions in Datadog to the corrected include_only list "
-        "(`auditor datadog sync-regions --run DIR --config FILE --apply`).",
-    ),
-    CheckSpec(
-        PARTITION_MISMATCH,
-        Severity.HIGH,
-        "Datadog's AWS partition for the account differs from the organization's",
-        "Fix the account's partition in Datadog's AWS integration "
-        "(delete the account there and add it again in the right partition).",
-    ),
-    CheckSpec(
-        API_ERROR,
-        Severity.HIGH,
-        "The Datadog API could not be read; Datadog-side checks were skipped",
-        "Check DD_API_KEY / DD_APP_KEY, the application key's scopes (aws_configuration_read), "
-        "[datadog] site / api_url, and Datadog's status page; the AWS-side audit is complete.",
-    ),
-)
 
 
 def datadog_findings(
@@ -99,7 +55,7 @@ def datadog_findings(
         if ev.partition and ev.partition != partition:
             out.append(
                 finding(
-                    PARTITION_MISMATCH, account, Status.FAIL,
+                    CheckId.DATADOG_PARTITION_MISMATCH, account, Status.FAIL,
                     f"Datadog has partition {ev.partition!r}; the organization is in {partition!r}, "
                     "so Datadog builds the wrong role ARN.",
                     evidence=json.dumps({"datadog": ev.partition, "organization": partition}),
@@ -115,7 +71,7 @@ def datadog_findings(
         for account in sorted(inventory.accounts, key=lambda a: a.id):
             if account.active and account.id in audited and account.id not in expected:
                 out.append(
-                    finding(MISSING, account, Status.FAIL,
+                    finding(CheckId.DATADOG_ACCOUNT_MISSING, account, Status.FAIL,
                             "The account is active in the organization but Datadog does not monitor it.")
                 )
     return out
@@ -130,7 +86,7 @@ def _not_in_org(ev: ExpectedValues, account: Account | None) -> Finding:
         detail = "Datadog monitors this account, but the organization has no such account (stale entry)."
     else:
         detail = f"Datadog monitors this account, but its status in the organization is {account.status}."
-    return finding(NOT_IN_ORG, account, Status.FAIL, detail,
+    return finding(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, account, Status.FAIL, detail,
                    evidence=json.dumps({"datadog_config_id": ev.datadog_config_id}))
 
 
@@ -190,7 +146,7 @@ def _regions_include_denied(inventory: Inventory, account: Account, ev: Expected
     )
     rcp = any(ASSUME_ROLE in by_region[r].denied_actions for r in denied if r in by_region)
     return finding(
-        REGIONS_INCLUDE_DENIED, account, Status.FAIL,
+        CheckId.DATADOG_REGIONS_INCLUDE_DENIED, account, Status.FAIL,
         f"Datadog collects from {current}; the organization denies {shown}. {fix}"
         + (f" Already left out in Datadog: {', '.join(left_out)}." if left_out else ""),
         evidence=json.dumps({
@@ -215,4 +171,4 @@ def datadog_api_error_finding(error: str | BaseException, *, management_account_
         message = f"{type(error).__name__}: {error}"
     account = Account(id=management_account_id, name="(Datadog API)", email="", status="", parent_id="",
                       ou_path="", chain=())
-    return finding(API_ERROR, account, Status.ERROR, message)
+    return finding(CheckId.DATADOG_API_ERROR, account, Status.ERROR, message)

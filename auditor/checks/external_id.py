@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from auditor.checks.catalogue import finding
+from auditor.checks.audited_role import AuditedRole
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_secret_difference
 from auditor.checks.trust_document import Condition, wildcard_match_case
 from auditor.checks.trust_view import ASSUME_ROLE, EXTERNAL_ID, TrustView, applies, evidence
-from auditor.model import Finding, RoleInfo, Status
+from auditor.model import Finding, Status
 
-EXTERNAL_ID_MISSING = "trust_external_id_missing"
-EXTERNAL_ID_LOOSE = "trust_external_id_loose"
-EXTERNAL_ID_MISMATCH = "trust_external_id_mismatch"
-EXTERNAL_ID_NOT_COMPARED = "external_id_not_compared"
+EXTERNAL_ID_MISSING = CheckId.TRUST_EXTERNAL_ID_MISSING
+EXTERNAL_ID_LOOSE = CheckId.TRUST_EXTERNAL_ID_LOOSE
+EXTERNAL_ID_MISMATCH = CheckId.TRUST_EXTERNAL_ID_MISMATCH
+EXTERNAL_ID_NOT_COMPARED = CheckId.EXTERNAL_ID_NOT_COMPARED
 
 # Condition keys whose positive test Datadog's request cannot pass: it comes from Datadog's own
 # network and organization, without MFA, tags or a web identity.
@@ -133,7 +134,10 @@ def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-def external_id_findings(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def external_id_findings(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, role, view = trusted
     if not view.trusting:
         return []
     required = _deny_requirements(view)

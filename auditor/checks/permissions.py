@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.trust_document import PolicyDocumentError, Statement, parse_policy, wildcard_match
 from auditor.model import Finding, RequiredPermissions, RoleInfo, Status
@@ -33,8 +33,8 @@ from auditor.policy.action_cover import (
     uncovered_example,
 )
 
-PERMISSIONS_MISSING = "role_permissions_missing"
-PERMISSIONS_UNVERIFIED = "role_permissions_unverified"
+PERMISSIONS_MISSING = CheckId.ROLE_PERMISSIONS_MISSING
+PERMISSIONS_UNVERIFIED = CheckId.ROLE_PERMISSIONS_UNVERIFIED
 SECURITY_AUDIT_SUFFIX = ":policy/SecurityAudit"
 NAMED_IN_DETAIL = 20  # entries a detail names; the evidence lists them all
 

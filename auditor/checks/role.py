@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from auditor.checks.catalogue import finding
+from auditor.checks.audited_role import AuditedRole, RoleCheck
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.permissions import list_description, permission_findings, probe_permissions, security_audit_note
 from auditor.checks.role_name import missing_role_findings, name_findings
-from auditor.checks.trust import trust_findings
+from auditor.checks.trust import TRUST_CHECKS
 from auditor.model import (
     Account,
     AccountSnapshot,
@@ -25,11 +26,6 @@ from auditor.model import (
     Severity,
     Status,
 )
-
-ROLE_PRESENT = "role_present"
-AUDIT_ROLE_UNASSUMABLE = "audit_role_unassumable"
-ACCOUNT_READ_ERROR = "account_read_error"
-ACCESS_KEYS = "datadog_access_keys"
 
 
 def role_findings(
@@ -63,29 +59,39 @@ def role_findings(
         expected=expected,
         show_external_ids=show_external_ids,
     )
-    role = snapshot.role
-    if role is None:
-        return missing_role_findings(ctx, snapshot.other_roles)
-    out += name_findings(ctx, role)
-    out += trust_findings(ctx, role)
     required = required_permissions or probe_permissions(probe_actions)
-    out += permission_findings(
+    audited = AuditedRole.of(
         ctx,
-        role,
+        snapshot.role,
+        other_roles=snapshot.other_roles,
         customer_documents=dict(snapshot.managed_policy_documents),
         aws_managed_documents=aws_managed_documents,
         required=required,
     )
-    if all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
-        out.append(_present(ctx, role, expected, required))
+    for check in ROLE_CHECKS:
+        out.extend(check(audited))
+    if snapshot.role is not None and all(f.severity is Severity.INFO or f.status is Status.PASS for f in out):
+        out.append(_present(ctx, snapshot.role, expected, required))
     return out
+
+
+def _permissions(r: AuditedRole) -> list[Finding]:
+    if r.role is None:
+        return []
+    return permission_findings(r.ctx, r.role, customer_documents=r.customer_documents,
+                               aws_managed_documents=r.aws_managed_documents, required=r.required)
+
+
+# Every check of the Datadog role, in the order their findings are reported. Each returns [] where it
+# does not apply (role_missing when the role exists, the others when it does not).
+ROLE_CHECKS: tuple[RoleCheck, ...] = (missing_role_findings, name_findings, *TRUST_CHECKS, _permissions)
 
 
 def _access_keys(account: Account, expected: ExpectedValues | None) -> list[Finding]:
     if expected is None or not expected.uses_access_keys:
         return []
     return [finding(
-        ACCESS_KEYS,
+        CheckId.DATADOG_ACCESS_KEYS,
         account,
         Status.FAIL,
         "Datadog reaches this account with an IAM user's access keys (auth_config holds an access key id), not "
@@ -102,7 +108,7 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
     evidence = json.dumps({"stage": error.stage, "code": error.code, "message": error.message})
     if error.stage == "assume_role":
         return finding(
-            AUDIT_ROLE_UNASSUMABLE,
+            CheckId.AUDIT_ROLE_UNASSUMABLE,
             account,
             Status.ERROR,
             f"AssumeRole of the audit role failed: {error.code}: {error.message}. The account's Datadog role was "
@@ -110,7 +116,7 @@ def _error_finding(account: Account, snapshot: AccountSnapshot) -> Finding:
             evidence=evidence,
         )
     return finding(
-        ACCOUNT_READ_ERROR,
+        CheckId.ACCOUNT_READ_ERROR,
         account,
         Status.ERROR,
         f"Reading the account failed at stage {error.stage!r}: {error.code}: {error.message}. "
@@ -128,7 +134,7 @@ def _present(ctx: RoleContext, role: RoleInfo, expected: ExpectedValues | None,
     else:
         external_id = "an external id (not compared: no expected values)"
     return finding(
-        ROLE_PRESENT,
+        CheckId.ROLE_PRESENT,
         ctx.account,
         Status.PASS,
         f"{arn} trusts {principal} for sts:AssumeRole with {external_id}, and its policies allow every permission "

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from auditor.checks.catalogue import finding
+from auditor.checks.audited_role import AuditedRole
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_invisible, quoted, remove_invisible
 from auditor.checks.trust_document import PolicyDocumentError, parse_policy
@@ -19,10 +20,7 @@ from auditor.datadog.sites import (
     LEGACY_ROLE_NAME,
     site_for_account_id,
 )
-from auditor.model import Finding, RoleCandidate, RoleInfo, Status
-
-ROLE_MISSING = "role_missing"
-NAME_MISMATCH = "role_name_mismatch"
+from auditor.model import Finding, RoleCandidate, Status
 
 
 def arn_name(name: str, path: str) -> str:
@@ -68,7 +66,10 @@ def given_role_name(ctx: RoleContext) -> str:
     return ctx.role_name
 
 
-def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
+def name_findings(r: AuditedRole) -> list[Finding]:
+    ctx, role = r.ctx, r.role
+    if role is None:
+        return []
     given = given_role_name(ctx)
     from_datadog = ctx.expected is not None and ctx.expected.role_name is not None
     difference = describe_name_difference(given, role.name, role.path)
@@ -81,7 +82,7 @@ def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     )
     return [
         finding(
-            NAME_MISMATCH,
+            CheckId.ROLE_NAME_MISMATCH,
             ctx.account,
             Status.FAIL,
             f"{difference}. The name comes from {source}; Datadog's AssumeRole on "
@@ -91,7 +92,10 @@ def name_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     ]
 
 
-def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...]) -> list[Finding]:
+def missing_role_findings(r: AuditedRole) -> list[Finding]:
+    if r.role is not None:
+        return []
+    ctx, candidates = r.ctx, r.other_roles
     looked_for = sorted({ctx.role_name, given_role_name(ctx)})
     near = _near_misses(looked_for, candidates)
     shown = " or ".join(quoted(n) for n in looked_for)
@@ -100,7 +104,7 @@ def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...
         detail += f" Near misses (see role_name_mismatch): {', '.join(quoted(c.name) for c, _ in near)}."
     out = [
         finding(
-            ROLE_MISSING,
+            CheckId.ROLE_MISSING,
             ctx.account,
             Status.FAIL,
             detail,
@@ -111,7 +115,7 @@ def missing_role_findings(ctx: RoleContext, candidates: tuple[RoleCandidate, ...
         lines = [f"role {quoted(c.name)} ({c.arn}): {', '.join(reasons)}" for c, reasons in near]
         out.append(
             finding(
-                NAME_MISMATCH,
+                CheckId.ROLE_NAME_MISMATCH,
                 ctx.account,
                 Status.FAIL,
                 f"No role {shown} exists, but the account has "

@@ -2,62 +2,50 @@
 
 The documented trust policy is one Allow statement naming `arn:<partition>:iam::<Datadog>:root`
 for `sts:AssumeRole` under `StringEquals sts:ExternalId <id>`. Each check below names one way a
-real policy departs from that, and says what it expected and what it found. `trust_findings`
-is the entry point; the external id checks live in `external_id.py`.
+real policy departs from that, and says what it expected and what it found. `TRUST_CHECKS` lists
+them; the external id checks live in `external_id.py`.
 """
 
 from __future__ import annotations
 
 import json
 
-from auditor.checks.catalogue import finding
-from auditor.checks.context import RoleContext
+from auditor.checks.audited_role import AuditedRole, RoleCheck
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.external_id import external_id_findings
-from auditor.checks.trust_document import PolicyDocumentError, Principal, Statement, parse_policy
+from auditor.checks.trust_document import Principal, Statement
 from auditor.checks.trust_view import (
     ASSUME_ROLE,
-    TrustView,
     allow_principal,
-    build_view,
     describe_principal,
     evidence,
     expected_arn,
     expected_matcher,
 )
 from auditor.datadog.sites import DATADOG_ACCOUNT_BY_SITE
-from auditor.model import Finding, RoleInfo, Status
-
-INVALID = "trust_policy_invalid"
-WILDCARD = "trust_principal_wildcard"
-WRONG_ACCOUNT = "trust_principal_wrong_account"
-NOT_ROOT = "trust_principal_not_root"
-EXTRA = "trust_principal_extra"
-ACTION_MISSING = "trust_action_missing"
+from auditor.model import Finding, Status
 
 
-def trust_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
-    try:
-        statements = parse_policy(role.trust_policy, trust=True)
-    except PolicyDocumentError as exc:
-        return [
-            finding(
-                INVALID,
-                ctx.account,
-                Status.FAIL,
-                f"The trust policy of {role.arn} cannot be read: {exc}. Replace it with Datadog's documented "
-                "trust policy.",
-                evidence=json.dumps({"error": str(exc)}),
-            )
-        ]
-    view = build_view(ctx, statements)
-    out: list[Finding] = []
-    for check in (_wildcard, _wrong_account, _not_root, _extra, _action_missing):
-        out.extend(check(ctx, role, view))
-    out.extend(external_id_findings(ctx, role, view))
-    return out
+def _invalid(r: AuditedRole) -> list[Finding]:
+    if r.role is None or r.trust_error is None:
+        return []
+    exc = r.trust_error
+    return [
+        finding(
+            CheckId.TRUST_POLICY_INVALID,
+            r.ctx.account,
+            Status.FAIL,
+            f"The trust policy of {r.role.arn} cannot be read: {exc}. Replace it with Datadog's documented "
+            "trust policy.",
+            evidence=json.dumps({"error": str(exc)}),
+        )
+    ]
 
 
-def _wildcard(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def _wildcard(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, _, view = trusted
     if not view.wildcard_statements:
         return []
     parts = []
@@ -75,7 +63,7 @@ def _wildcard(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
         parts.append(f"{s.label} lets {who} assume the role{limits}")
     return [
         finding(
-            WILDCARD,
+            CheckId.TRUST_PRINCIPAL_WILDCARD,
             ctx.account,
             Status.FAIL,
             "; ".join(parts) + f". Replace the principal with Datadog's account {expected_arn(ctx)}.",
@@ -84,7 +72,10 @@ def _wildcard(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
     ]
 
 
-def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def _wrong_account(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, role, view = trusted
     if not view.wrong_account:
         return []
     found = "; ".join(describe_principal(p) for p in view.wrong_found) or "no AWS account principal"
@@ -108,7 +99,7 @@ def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Fi
         )
     return [
         finding(
-            WRONG_ACCOUNT,
+            CheckId.TRUST_PRINCIPAL_WRONG_ACCOUNT,
             ctx.account,
             Status.FAIL,
             detail,
@@ -122,7 +113,10 @@ def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Fi
     ]
 
 
-def _not_root(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def _not_root(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, _, view = trusted
     if not view.named_expected or view.target is None:
         return []
     named = [(s, p) for s in view.statements if allow_principal(s) for p in s.principals if view.target(p)]
@@ -131,7 +125,7 @@ def _not_root(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
     shown = ", ".join(p.value for _, p in named)
     return [
         finding(
-            NOT_ROOT,
+            CheckId.TRUST_PRINCIPAL_NOT_ROOT,
             ctx.account,
             Status.FAIL,
             f"The trust policy names {shown}: a principal inside Datadog's account, not the documented "
@@ -147,7 +141,10 @@ def _not_root(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
     ]
 
 
-def _extra(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def _extra(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, role, view = trusted
     is_expected = expected_matcher(ctx)
     reported = {(p.type, p.value) for p in view.wrong_found}
     extras: list[tuple[Statement, Principal]] = [
@@ -162,7 +159,7 @@ def _extra(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
     shown = "; ".join(sorted({describe_principal(p) for _, p in extras}))
     return [
         finding(
-            EXTRA,
+            CheckId.TRUST_PRINCIPAL_EXTRA,
             ctx.account,
             Status.FAIL,
             f"Besides Datadog's {expected_arn(ctx)}, the trust policy of {role.arn} lets these principals "
@@ -176,7 +173,10 @@ def _extra(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
     ]
 
 
-def _action_missing(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
+def _action_missing(r: AuditedRole) -> list[Finding]:
+    if (trusted := r.trusted()) is None:
+        return []
+    ctx, role, view = trusted
     target = view.target
     if target is None or (view.trusting and not view.denying):
         return []
@@ -196,7 +196,7 @@ def _action_missing(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[F
         reasons.append(f"{s.label} denies sts:AssumeRole to Datadog without a condition")
     return [
         finding(
-            ACTION_MISSING,
+            CheckId.TRUST_ACTION_MISSING,
             ctx.account,
             Status.FAIL,
             f"No statement lets Datadog call sts:AssumeRole on {role.arn}: "
@@ -205,3 +205,9 @@ def _action_missing(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[F
             evidence=evidence(ctx, sorted(set(naming) | set(view.denying), key=lambda s: s.index)),
         )
     ]
+
+
+# Every trust check, in the order their findings are reported (the external id ones last).
+TRUST_CHECKS: tuple[RoleCheck, ...] = (
+    _invalid, _wildcard, _wrong_account, _not_root, _extra, _action_missing, external_id_findings,
+)

@@ -4,7 +4,8 @@
 - `statement.statement_applies`, `chain.evaluate_scp_chain` / `evaluate_rcp_chain`: three-valued.
 - `engine.Evaluator`: every org policy parsed once, decisions cached per policy chain.
 - `request_keys`: what Datadog's two requests carry, key by key, with AWS's reasons (`requests` builds them).
-- `matrix.evaluate_regions`: the account x region matrix, findings and exclusions.
+- `matrix.evaluate_regions`: the account x region matrix, exclusions and the facts the region findings
+  are worded from (checks/regions.py).
 - `explain.explain_region`: the decision for one account and region, level by level, as text.
 """
 

@@ -2,7 +2,9 @@
 
 Per account and region: Datadog's `sts:AssumeRole` on the role against the account's RCP
 chain, and each probe action of the role session against its SCP chain. The verdicts give
-the region exclusion lists and one finding per account and kind of problem. Pure.
+the region exclusion lists, and the facts the region findings are worded from (checks/regions.py):
+per group of accounts, which regions are denied or undecided and by which policies; the policies
+that could not be parsed; the accounts the matrix failed on. Pure.
 """
 
 from __future__ import annotations
@@ -12,19 +14,7 @@ import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.checks.catalogue import CheckSpec, finding, register
-from auditor.model import (
-    Account,
-    AccountSnapshot,
-    Exclusion,
-    Finding,
-    Inventory,
-    RegionOptIn,
-    RegionVerdict,
-    Severity,
-    Status,
-    Verdict,
-)
+from auditor.model import Account, AccountSnapshot, Exclusion, Inventory, RegionOptIn, RegionVerdict, Verdict
 from auditor.policy.chain import DENIED, INDETERMINATE, Decision
 from auditor.policy.engine import AccountView, Evaluator, split_on_account
 from auditor.policy.requests import ASSUME_ROLE, RoleFacts, role_facts
@@ -32,61 +22,60 @@ from auditor.stop import STOP_REQUESTS
 
 log = logging.getLogger("auditor")
 
-SCP_REGION_DENIED = "scp_region_denied"
-RCP_ASSUME_ROLE_DENIED = "rcp_assume_role_denied"
-ORG_POLICIES_ALLOW = "org_policies_allow"
-REGION_INDETERMINATE = "region_indeterminate"
-POLICY_DOCUMENT_INVALID = "policy_document_invalid"
-ANALYSIS_ERROR = "analysis_error"  # in the catalogue (checks/catalogue.py): the analysis at large uses it
 # The reason of a region the account has not enabled (`auditor explain` says the same).
 NOT_ENABLED_REASON = ("region not enabled for this account (an opt-in region it has not opted into, as "
                       "ec2:DescribeRegions says): nothing to collect there, nothing denied")
 
-register(
-    CheckSpec(
-        SCP_REGION_DENIED,
-        Severity.MEDIUM,
-        "Service control policies deny Datadog's calls in some regions",
-        "Exclude these regions in Datadog's AWS integration (exclusions.json / datadog_patches.json in the "
-        "run folder), or exempt the Datadog role in the deciding SCPs (e.g. ArnNotLike on aws:PrincipalArn). "
-        "`auditor explain --run DIR --account ID --region R` shows the statements.",
-    ),
-    CheckSpec(
-        RCP_ASSUME_ROLE_DENIED,
-        Severity.HIGH,
-        "A resource control policy denies Datadog's sts:AssumeRole on the integration role",
-        "Exempt Datadog in the deciding RCP (e.g. a tag on the role that the RCP excludes, such as "
-        "dp:exclude:identity=true, or Datadog's account id in aws:PrincipalAccount), or exclude the regions "
-        "in Datadog. `auditor explain` shows the statements.",
-    ),
-    CheckSpec(
-        ORG_POLICIES_ALLOW,
-        Severity.INFO,
-        "Organization policies let Datadog work in every audited region",
-        "Nothing to do.",
-    ),
-    CheckSpec(
-        REGION_INDETERMINATE,
-        Severity.MEDIUM,
-        "Whether organization policies let Datadog work in some regions could not be decided",
-        "The deciding conditions use keys the auditor cannot know (named in the detail). Check those "
-        "statements by hand with `auditor explain`, or exempt the Datadog role from them.",
-    ),
-    CheckSpec(
-        POLICY_DOCUMENT_INVALID,
-        Severity.MEDIUM,
-        "An organization policy could not be parsed by the auditor",
-        "Fix or report the policy text named in the detail; until then region verdicts that depend on it "
-        "are indeterminate (it may allow or deny anything).",
-    ),
-)
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    """What the organization's policies do to Datadog in one group's row: what the region findings
+    say, as data. One object is shared by every account of the group. An example is the first such
+    region with its verdict's reason, cut at the owner's account id (join it with an account's id)."""
+
+    regions: int  # regions judged
+    probes: int  # probe actions asked in each region
+    scp_denied: tuple[tuple[str, tuple[str, ...]], ...]  # (region, probe actions SCPs deny there)
+    scp_policies: tuple[str, ...]  # the deciding SCPs' titles
+    rcp_denied: tuple[str, ...]  # regions where RCPs deny sts:AssumeRole
+    rcp_policies: tuple[str, ...]
+    undecided: tuple[str, ...]  # regions left indeterminate, or decided despite unknown keys
+    unknown_keys: tuple[str, ...]
+    undecided_policies: tuple[str, ...]
+    scp_example: tuple[str, tuple[str, ...]] = ("", ())
+    rcp_example: tuple[str, tuple[str, ...]] = ("", ())
+    undecided_example: tuple[str, tuple[str, ...]] = ("", ())
+    note: str = ""  # what every region finding of the group adds (the accounts' region opt-in status)
+
+
+@dataclass(frozen=True)
+class MatrixFailure:
+    """The matrix failed on one account's documents in a way nobody foresaw (that account is not judged)."""
+
+    what: str
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class InvalidPolicy:
+    """An organization policy the evaluator could not parse: the cells that depend on it are indeterminate."""
+
+    policy_id: str
+    title: str
+    error: str
+    targets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class RegionAnalysis:
     verdicts: tuple[RegionVerdict, ...]
-    findings: tuple[Finding, ...]
     exclusions: tuple[Exclusion, ...]
+    # Per account, in inventory order: its group's facts, or why the matrix failed on it (the accounts
+    # not judged for a reason known in advance are left out: their verdicts say why).
+    judged: tuple[tuple[Account, RegionFacts | MatrixFailure], ...] = ()
+    invalid_policies: tuple[InvalidPolicy, ...] = ()
     requests: int = 0  # decisions asked for
     evaluations: int = 0  # decisions computed (the rest came from the cache)
 
@@ -109,13 +98,6 @@ def _reraise(exc: BaseException) -> str:
 
 
 NEVER_STOP = StopCheck(_go_on, _reraise)
-
-
-def analysis_error(account: Account, what: str, exc: Exception) -> Finding:
-    """A failure nobody foresaw while analysing one account: its finding, never the end of the run."""
-    return finding(ANALYSIS_ERROR, account, Status.ERROR,
-                   f"{what} failed on this account's documents ({type(exc).__name__}: {str(exc)[:300]}); "
-                   "every other account was audited.", evidence=type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -160,12 +142,12 @@ def matrix_with(
 ) -> RegionAnalysis:
     """`evaluate_regions` through `ev` (its inventory, site and wording). Once `should_stop` gives a
     reason, the accounts left are not judged (the rows already made are kept); an account whose
-    row fails in a way nobody foresaw is not judged either, with an `analysis_error` finding.
+    row fails in a way nobody foresaw is not judged either (a MatrixFailure: an `analysis_error`).
     `access_key_accounts`: accounts Datadog reaches with an IAM user's access keys (no role)."""
     access_keys = frozenset(access_key_accounts)
     inventory = ev.inventory
     verdicts: list[RegionVerdict] = []
-    findings: list[Finding] = list(_invalid_policy_findings(ev, inventory))
+    judged: list[tuple[Account, RegionFacts | MatrixFailure]] = []
     exclusions: list[Exclusion] = []
     # Accounts of one group (same OU path, policies, role facts) share their whole row: it is
     # computed for the first one and reworded (account id in texts) for the others.
@@ -182,24 +164,24 @@ def matrix_with(
         # Regions the account has not enabled are not judged: nothing runs there, nothing is denied.
         off = snap.region_opt_in.off(regions) if snap.region_opt_in is not None else ()
         note = opt_in_note(snap.region_opt_in, off)
-        judged = [r for r in regions if r not in off] if off else regions
+        enabled = [r for r in regions if r not in off] if off else regions
         try:
-            row = _row(ev, rows, account, snap, judged, probe_actions, role_name, exclude_partial,
+            row = _row(ev, rows, account, snap, enabled, probe_actions, role_name, exclude_partial,
                        access_keys=account.id in access_keys, off=off, note=note)
         except STOP_REQUESTS as exc:
             why = f"not judged: {should_stop.interrupted(exc)}"
         except Exception as exc:  # one account's documents must never end the run
             log.error("account %s: the region matrix failed: %s", account.id, type(exc).__name__)
-            findings.append(analysis_error(account, "The region matrix", exc))
+            judged.append((account, MatrixFailure("The region matrix", type(exc).__name__, str(exc))))
             why = f"not judged: analysis error ({type(exc).__name__})"
         if why:
             verdicts += [RegionVerdict(account.id, r, Verdict.NOT_APPLICABLE, reason=why) for r in regions]
             continue
         verdicts += _with_not_enabled(row.verdicts_for(account.id), account.id, regions, off)
-        findings += [finding(check, account, status, detail, evidence=account.id.join(evidence))
-                     for check, status, detail, evidence in row.findings]
+        judged.append((account, row.facts))
         exclusions.append(Exclusion(account.id, row.exclusion.exclude, row.exclusion.include_only, off))
-    return RegionAnalysis(tuple(verdicts), tuple(findings), tuple(exclusions), ev.requests, ev.evaluations)
+    return RegionAnalysis(tuple(verdicts), tuple(exclusions), tuple(judged), _invalid_policies(ev, inventory),
+                          ev.requests, ev.evaluations)
 
 
 def _row(ev: Evaluator, rows: dict[tuple[object, ...], _Row], account: Account, snap: AccountSnapshot,
@@ -225,16 +207,15 @@ class _Row:
 
     owner: str
     verdicts: tuple[tuple[RegionVerdict, tuple[str, ...]], ...]  # verdict, reason template
-    findings: tuple[tuple[str, Status, str, tuple[str, ...]], ...]  # check, status, detail, evidence template
+    facts: RegionFacts
     exclusion: Exclusion
 
     @classmethod
     def of(cls, ev: Evaluator, owner: str, cells: Sequence[RegionCell], regions: Sequence[str],
            exclude_partial: bool, note: str = "") -> _Row:
         verdicts = tuple((c.verdict, tuple(split_on_account(c.verdict.reason, owner))) for c in cells)
-        plans = tuple((check, status, detail + note, tuple(split_on_account(evidence, owner)))
-                      for check, status, detail, evidence in _finding_plans(ev, cells))
-        return cls(owner, verdicts, plans, exclusion_for(owner, [c.verdict for c in cells], regions, exclude_partial))
+        return cls(owner, verdicts, _facts(ev, owner, cells, note),
+                   exclusion_for(owner, [c.verdict for c in cells], regions, exclude_partial))
 
     def verdicts_for(self, account_id: str) -> list[RegionVerdict]:
         if account_id == self.owner:
@@ -353,78 +334,48 @@ def exclusion_for(account_id: str, verdicts: Sequence[RegionVerdict], regions: S
     return Exclusion(account_id, exclude, tuple(r for r in regions if r not in exclude))
 
 
-def _policy_names(ev: Evaluator, ids: Sequence[str]) -> str:
-    return ", ".join(ev.org.attached[i].title if i in ev.org.attached else i for i in dict.fromkeys(ids))
+def _policy_titles(ev: Evaluator, ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(ev.org.attached[i].title if i in ev.org.attached else i for i in dict.fromkeys(ids))
 
 
-def _finding_plans(ev: Evaluator, cells: Sequence[RegionCell]) -> list[tuple[str, Status, str, str]]:
-    """(check, status, detail, evidence) of the account whose row `cells` is."""
-    out: list[tuple[str, Status, str, str]] = []
-    scp_rows, rcp_rows, open_rows = [], [], []
-    scp_ids: list[str] = []
-    rcp_ids: list[str] = []
+def _facts(ev: Evaluator, owner: str, cells: Sequence[RegionCell], note: str) -> RegionFacts:
+    """The facts of the row `cells` (the owner's account id cut out of the examples); `note`: what the
+    findings add about the regions not judged (opt_in_note)."""
+    scp: list[RegionCell] = []
+    rcp: list[RegionCell] = []
+    undecided: list[RegionVerdict] = []
     for c in cells:
-        denied_probes = [a for a, d in c.probes if d.outcome == DENIED]
-        if denied_probes:
-            everything = len(denied_probes) == len(c.probes)
-            scp_rows.append(f"{c.verdict.region} ({'all probe actions' if everything else ', '.join(denied_probes)})")
-            scp_ids += [p for a, d in c.probes if d.outcome == DENIED for p in d.deciding_policies]
+        if any(d.outcome == DENIED for _, d in c.probes):
+            scp.append(c)
         if c.rcp.outcome == DENIED:
-            rcp_rows.append(c.verdict.region)
-            rcp_ids += c.rcp.deciding_policies
+            rcp.append(c)
         if c.verdict.verdict is Verdict.INDETERMINATE or c.verdict.unknown_keys:
-            open_rows.append(c.verdict)
-    if scp_rows:
-        out.append((
-            SCP_REGION_DENIED, Status.FAIL,
-            f"SCPs deny the Datadog role's calls in {len(scp_rows)} region(s): {'; '.join(scp_rows)}. "
-            f"Deciding policies: {_policy_names(ev, scp_ids)}.",
-            _first_reason(cells, lambda c: any(d.outcome == DENIED for _, d in c.probes)),
-        ))
-    if rcp_rows:
-        out.append((
-            RCP_ASSUME_ROLE_DENIED, Status.FAIL,
-            f"RCPs deny Datadog's sts:AssumeRole on the role in {len(rcp_rows)} region(s): "
-            f"{', '.join(rcp_rows)}. Deciding policies: {_policy_names(ev, rcp_ids)}.",
-            _first_reason(cells, lambda c: c.rcp.outcome == DENIED),
-        ))
-    if open_rows:
-        keys = sorted({k for v in open_rows for k in v.unknown_keys})
-        out.append((
-            REGION_INDETERMINATE, Status.FAIL,
-            f"Undecided in {len(open_rows)} region(s): {', '.join(v.region for v in open_rows)}; "
-            f"the answer depends on {', '.join(keys)}. "
-            f"Policies involved: {_policy_names(ev, [p for v in open_rows for p in v.deciding_policies])}.",
-            f"{open_rows[0].region}: {open_rows[0].reason}",
-        ))
-    if not scp_rows and not rcp_rows:
-        note = f" ({len(open_rows)} region(s) undecided, see {REGION_INDETERMINATE})" if open_rows else ""
-        out.append((
-            ORG_POLICIES_ALLOW, Status.PASS,
-            f"No SCP or RCP denies Datadog in the {len(cells)} audited region(s){note}.",
-            "",
-        ))
-    return out
+            undecided.append(c.verdict)
+
+    def example(v: RegionVerdict) -> tuple[str, tuple[str, ...]]:
+        return v.region, tuple(split_on_account(v.reason, owner))
+
+    return RegionFacts(
+        regions=len(cells),
+        probes=len(cells[0].probes) if cells else 0,
+        scp_denied=tuple((c.verdict.region, tuple(a for a, d in c.probes if d.outcome == DENIED)) for c in scp),
+        scp_policies=_policy_titles(ev, [p for c in scp for _, d in c.probes if d.outcome == DENIED
+                                         for p in d.deciding_policies]),
+        rcp_denied=tuple(c.verdict.region for c in rcp),
+        rcp_policies=_policy_titles(ev, [p for c in rcp for p in c.rcp.deciding_policies]),
+        undecided=tuple(v.region for v in undecided),
+        unknown_keys=tuple(sorted({k for v in undecided for k in v.unknown_keys})),
+        undecided_policies=_policy_titles(ev, [p for v in undecided for p in v.deciding_policies]),
+        scp_example=example(scp[0].verdict) if scp else ("", ()),
+        rcp_example=example(rcp[0].verdict) if rcp else ("", ()),
+        undecided_example=example(undecided[0]) if undecided else ("", ()),
+        note=note,
+    )
 
 
-def _first_reason(cells: Sequence[RegionCell], pick: object) -> str:
-    cell = next(c for c in cells if pick(c))  # type: ignore[operator]
-    return f"{cell.verdict.region}: {cell.verdict.reason}"
-
-
-def _invalid_policy_findings(ev: Evaluator, inventory: Inventory) -> list[Finding]:
-    if not ev.org.errors:
-        return []
-    mgmt = inventory.account(inventory.management_account_id) or Account(
-        inventory.management_account_id, "management account", "", "ACTIVE", "", "Root", ())
-    out = []
-    for policy_id, error in ev.org.errors.items():
-        att = ev.org.attached[policy_id]
-        targets = next((p.targets for p in inventory.policies if p.id == policy_id), ())
-        out.append(finding(
-            POLICY_DOCUMENT_INVALID, mgmt, Status.ERROR,
-            f"{error}. Attached to: {', '.join(targets) or 'nothing'}. The run went on: answers that depend on "
-            f"{att.title} are indeterminate (it may allow or deny anything).",
-            evidence=str(error),
-        ))
-    return out
+def _invalid_policies(ev: Evaluator, inventory: Inventory) -> tuple[InvalidPolicy, ...]:
+    targets: dict[str, tuple[str, ...]] = {}
+    for p in inventory.policies:
+        targets.setdefault(p.id, tuple(p.targets))
+    return tuple(InvalidPolicy(policy_id, ev.org.attached[policy_id].title, str(error), targets.get(policy_id, ()))
+                 for policy_id, error in ev.org.errors.items())

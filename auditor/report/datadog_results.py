@@ -23,8 +23,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-import auditor.checks.datadog_side
-import auditor.policy.matrix  # noqa: F401 - these two register their checks in the catalogue
 from auditor.checks.catalogue import CATALOGUE
 from auditor.datadog.intake import Gauge, ResultEvent, ResultPayload
 from auditor.datadog.result_names import (

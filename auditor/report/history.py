@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.checks.datadog_side import API_ERROR
+from auditor.checks.catalogue import CheckId, Subject, subject_of
 from auditor.model import AuditResult, Finding, Status
 from auditor.report.load import RunLoadError
 from auditor.report.retention import list_run_folders
@@ -34,7 +34,6 @@ log = logging.getLogger("auditor")
 
 NEW, OPEN, RESOLVED = "new", "open", "resolved"
 FAILING = (Status.FAIL, Status.ERROR)
-_DATADOG_SIDE_PREFIX = "datadog_"
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,9 @@ def compare_findings(
     skip = set(unverified)
     for key in sorted(before.keys() - now_failing):
         old = before[key]
-        if old.account_id in skip and old.check != API_ERROR:
+        if old.account_id in skip and old.check != CheckId.DATADOG_API_ERROR:
             continue
-        if datadog_unverified and old.check.startswith(_DATADOG_SIDE_PREFIX):
+        if datadog_unverified and subject_of(old.check) is Subject.DATADOG:
             continue
         out.append(replace(old, change=RESOLVED))
     return tuple(out)
@@ -118,7 +117,7 @@ def apply_history(result: AuditResult, output_dir: Path) -> AuditResult:
     if previous is None:
         log.info("history: no earlier complete run in %s; findings not compared", output_dir)
         return result
-    datadog_down = any(f.check == API_ERROR and f.status in FAILING for f in result.findings)
+    datadog_down = any(f.check == CheckId.DATADOG_API_ERROR and f.status in FAILING for f in result.findings)
     findings = compare_findings(
         result.findings,
         previous.findings,

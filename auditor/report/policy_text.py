@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from auditor.checks.catalogue import EXTERNAL_ID_CHECKS
 from auditor.secrets import mask_secret
 
 
@@ -74,7 +75,7 @@ def external_id_state(document: str, failing_checks: Iterable[str], *, show: boo
     """The role's external id(s), masked, and the failing external-id checks (the checks compare)."""
     ids = external_ids(document)
     state = ", ".join(_mask(v, show) for v in ids) if ids else "missing (no sts:ExternalId condition)"
-    bad = [c for c in failing_checks if "external" in c]
+    bad = [c for c in failing_checks if c in EXTERNAL_ID_CHECKS]
     return state + (f"; failing: {', '.join(bad)}" if bad else "")
 
 

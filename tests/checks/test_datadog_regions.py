@@ -7,9 +7,9 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.checks.catalogue import finding
+from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.datadog_regions import with_datadog_regions
-from auditor.checks.datadog_side import REGIONS_INCLUDE_DENIED, datadog_findings
+from auditor.checks.datadog_side import datadog_findings
 from auditor.model import (
     SCP,
     Account,
@@ -22,10 +22,6 @@ from auditor.model import (
     Verdict,
 )
 from auditor.policy.matrix import (
-    ORG_POLICIES_ALLOW,
-    RCP_ASSUME_ROLE_DENIED,
-    REGION_INDETERMINATE,
-    SCP_REGION_DENIED,
     exclusion_for,
 )
 
@@ -56,13 +52,13 @@ def _matrix_findings(verdicts):
     """What the region matrix reports for these verdicts (its checks, one each)."""
     out = []
     if any(any(a != "sts:AssumeRole" for a in v.denied_actions) for v in verdicts):
-        out.append(finding(SCP_REGION_DENIED, ACCOUNT, Status.FAIL, "SCPs deny ..."))
+        out.append(finding(CheckId.SCP_REGION_DENIED, ACCOUNT, Status.FAIL, "SCPs deny ..."))
     if any("sts:AssumeRole" in v.denied_actions for v in verdicts):
-        out.append(finding(RCP_ASSUME_ROLE_DENIED, ACCOUNT, Status.FAIL, "RCPs deny ..."))
+        out.append(finding(CheckId.RCP_ASSUME_ROLE_DENIED, ACCOUNT, Status.FAIL, "RCPs deny ..."))
     if any(v.verdict is Verdict.INDETERMINATE for v in verdicts):
-        out.append(finding(REGION_INDETERMINATE, ACCOUNT, Status.FAIL, "Undecided ..."))
+        out.append(finding(CheckId.REGION_INDETERMINATE, ACCOUNT, Status.FAIL, "Undecided ..."))
     if not out:
-        out.append(finding(ORG_POLICIES_ALLOW, ACCOUNT, Status.PASS, "No SCP or RCP denies"))
+        out.append(finding(CheckId.ORG_POLICIES_ALLOW, ACCOUNT, Status.PASS, "No SCP or RCP denies"))
     return out
 
 
@@ -87,7 +83,7 @@ def _failing(findings):
 def test_denied_regions_datadog_already_leaves_out_pass_and_name_the_regions():
     found = _judge({"us-east-1": "scp", "ap-south-1": "scp"}, _ev(False, ("eu-west-1", "eu-central-1")))
     assert _failing(found) == []
-    (f,) = [f for f in found if f.check == SCP_REGION_DENIED]
+    (f,) = [f for f in found if f.check == CheckId.SCP_REGION_DENIED]
     assert f.status is Status.PASS and f.severity is Severity.INFO
     assert "us-east-1, ap-south-1" in f.detail and "already leaves them out" in f.detail
 
@@ -95,51 +91,51 @@ def test_denied_regions_datadog_already_leaves_out_pass_and_name_the_regions():
 def test_a_denied_region_datadog_collects_is_one_failing_finding_naming_what_to_drop():
     found = _judge({"us-east-1": "scp", "ap-south-1": "scp"}, _ev(False, ("eu-west-1", "us-east-1")))
     (f,) = _failing(found)
-    assert f.check == REGIONS_INCLUDE_DENIED and f.severity is Severity.MEDIUM
+    assert f.check == CheckId.DATADOG_REGIONS_INCLUDE_DENIED and f.severity is Severity.MEDIUM
     assert "Drop us-east-1" in f.detail and "corrected include_only: eu-west-1" in f.detail
     assert "deny-outside-eu (p-region1)" in f.detail and "Already left out in Datadog: ap-south-1" in f.detail
     assert json.loads(f.evidence)["proposed"] == {"include_only": ["eu-west-1"]}
-    assert not [g for g in found if g.check == SCP_REGION_DENIED]  # not reported twice
+    assert not [g for g in found if g.check == CheckId.SCP_REGION_DENIED]  # not reported twice
 
 
 def test_an_rcp_denied_region_datadog_collects_is_the_same_one_finding_at_rcp_severity():
     found = _judge({"us-east-1": "scp", "eu-central-1": "rcp"}, _ev(True))
     (f,) = _failing(found)
-    assert f.check == REGIONS_INCLUDE_DENIED and f.severity is Severity.HIGH
+    assert f.check == CheckId.DATADOG_REGIONS_INCLUDE_DENIED and f.severity is Severity.HIGH
     assert "eu-central-1 (an RCP denies sts:AssumeRole: data-perimeter (p-rcp0001))" in f.detail
-    assert {g.check for g in found} == {REGIONS_INCLUDE_DENIED}
+    assert {g.check for g in found} == {CheckId.DATADOG_REGIONS_INCLUDE_DENIED}
 
 
 def test_rcp_denied_regions_datadog_leaves_out_pass():
     found = _judge({"eu-central-1": "rcp"}, _ev(False, ("eu-west-1",)))
     assert _failing(found) == []
-    assert [g.status for g in found if g.check == RCP_ASSUME_ROLE_DENIED] == [Status.PASS]
+    assert [g.status for g in found if g.check == CheckId.RCP_ASSUME_ROLE_DENIED] == [Status.PASS]
 
 
 def test_a_partial_region_kept_and_collected_still_fails_scp_region_denied_alone():
     found = _judge({"eu-west-1": "partial"}, _ev(True))
     (f,) = _failing(found)
-    assert f.check == SCP_REGION_DENIED and "eu-west-1 (ec2:DescribeInstances)" in f.detail
+    assert f.check == CheckId.SCP_REGION_DENIED and "eu-west-1 (ec2:DescribeInstances)" in f.detail
     assert "exclude_partial = false" in f.detail
 
 
 def test_a_partial_region_with_exclude_partial_is_dropped_through_the_one_finding():
     found = _judge({"eu-west-1": "partial"}, _ev(True), exclude_partial=True)
-    assert [f.check for f in _failing(found)] == [REGIONS_INCLUDE_DENIED]
+    assert [f.check for f in _failing(found)] == [CheckId.DATADOG_REGIONS_INCLUDE_DENIED]
 
 
 def test_undecided_regions_fail_only_where_datadog_collects():
     left_out = _judge({"ap-south-1": "open"}, _ev(False, ("eu-west-1",)))
     assert _failing(left_out) == []
-    assert [f.status for f in left_out if f.check == REGION_INDETERMINATE] == [Status.PASS]
+    assert [f.status for f in left_out if f.check == CheckId.REGION_INDETERMINATE] == [Status.PASS]
     collected = _judge({"ap-south-1": "open", "us-east-1": "open"}, _ev(False, ("us-east-1",)))
     (f,) = _failing(collected)
-    assert f.check == REGION_INDETERMINATE and "1 region(s) Datadog collects from: us-east-1" in f.detail
+    assert f.check == CheckId.REGION_INDETERMINATE and "1 region(s) Datadog collects from: us-east-1" in f.detail
 
 
 def test_unknown_datadog_regions_keep_the_matrix_findings():
     found = _judge({"us-east-1": "scp"}, _ev(None))
-    assert [f.check for f in _failing(found)] == [SCP_REGION_DENIED]
+    assert [f.check for f in _failing(found)] == [CheckId.SCP_REGION_DENIED]
     assert found[0].detail == "SCPs deny ..."
 
 
@@ -152,8 +148,8 @@ def test_at_most_one_failing_finding_says_what_to_drop_and_nothing_fails_when_da
     ev = _ev(include_all, () if include_all else tuple(sorted(only)))
     found = _judge(kinds, ev, exclude_partial=exclude_partial)
     failing = _failing(found)
-    assert len([f for f in failing if f.check == REGIONS_INCLUDE_DENIED]) <= 1
-    assert not [f for f in failing if f.check == RCP_ASSUME_ROLE_DENIED]
+    assert len([f for f in failing if f.check == CheckId.DATADOG_REGIONS_INCLUDE_DENIED]) <= 1
+    assert not [f for f in failing if f.check == CheckId.RCP_ASSUME_ROLE_DENIED]
     collected = set(REGIONS) if include_all else only
     troubled = {r for r, k in kinds.items() if k != "ok"}
     if not troubled & collected:

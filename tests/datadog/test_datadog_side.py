@@ -7,13 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.checks.catalogue import CATALOGUE
+from auditor.checks.catalogue import CATALOGUE, CheckId, Subject
 from auditor.checks.datadog_side import (
-    API_ERROR,
-    MISSING,
-    NOT_IN_ORG,
-    PARTITION_MISMATCH,
-    REGIONS_INCLUDE_DENIED,
     datadog_api_error_finding,
     datadog_findings,
     proposed_include_only,
@@ -60,52 +55,55 @@ def _by_check(findings):
     return {(f.check, f.account_id): f for f in findings}
 
 
-def test_checks_are_registered_in_the_catalogue():
-    for check in (NOT_IN_ORG, MISSING, REGIONS_INCLUDE_DENIED, PARTITION_MISMATCH, API_ERROR):
-        assert check in CATALOGUE
-    assert CATALOGUE[MISSING].severity is Severity.INFO
+def test_datadog_side_checks_are_in_the_catalogue_with_their_subject():
+    for check in (CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, CheckId.DATADOG_ACCOUNT_MISSING,
+                  CheckId.DATADOG_REGIONS_INCLUDE_DENIED, CheckId.DATADOG_PARTITION_MISMATCH,
+                  CheckId.DATADOG_API_ERROR):
+        assert CATALOGUE[check].subject is Subject.DATADOG
+    assert CATALOGUE[CheckId.DATADOG_ACCOUNT_MISSING].severity is Severity.INFO
 
 
 def test_stale_datadog_entry_is_reported_with_a_placeholder_account():
     found = _by_check(_run([_ev(PROD), _ev(DEV), _ev(SANDBOX), _ev(GONE)]))
-    f = found[(NOT_IN_ORG, GONE)]
+    f = found[(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, GONE)]
     assert f.status is Status.FAIL and f.account_name == "(not in organization)"
     assert "cfg-999999999999" in f.evidence
-    assert [k for k in found if k[0] == NOT_IN_ORG] == [(NOT_IN_ORG, GONE)]
+    stale = CheckId.DATADOG_ACCOUNT_NOT_IN_ORG
+    assert [k for k in found if k[0] == stale] == [(stale, GONE)]
 
 
 def test_suspended_account_still_monitored_is_not_in_org():
-    f = _by_check(_run([_ev(PROD), _ev(DEV), _ev(SANDBOX), _ev(CLOSED)]))[(NOT_IN_ORG, CLOSED)]
+    f = _by_check(_run([_ev(PROD), _ev(DEV), _ev(SANDBOX), _ev(CLOSED)]))[(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, CLOSED)]
     assert "SUSPENDED" in f.detail and f.account_name == "old"
 
 
 def test_unmonitored_active_accounts_are_reported_only_when_asked():
     found = _run([_ev(PROD)])
-    assert sorted(f.account_id for f in found if f.check == MISSING) == [DEV, SANDBOX]
-    assert all(f.severity is Severity.INFO for f in found if f.check == MISSING)
-    assert [f for f in _run([_ev(PROD)], report_unmonitored=False) if f.check == MISSING] == []
+    assert sorted(f.account_id for f in found if f.check == CheckId.DATADOG_ACCOUNT_MISSING) == [DEV, SANDBOX]
+    assert all(f.severity is Severity.INFO for f in found if f.check == CheckId.DATADOG_ACCOUNT_MISSING)
+    assert [f for f in _run([_ev(PROD)], report_unmonitored=False) if f.check == CheckId.DATADOG_ACCOUNT_MISSING] == []
 
 
 def test_accounts_out_of_scope_are_not_reported_missing():
     found = _run([_ev(PROD)], audited=(PROD, DEV))
-    assert [f.account_id for f in found if f.check == MISSING] == [DEV]
+    assert [f.account_id for f in found if f.check == CheckId.DATADOG_ACCOUNT_MISSING] == [DEV]
 
 
 def test_include_all_with_denied_regions_gets_the_audited_allowed_list():
     found = _by_check(_run([_ev(PROD), _ev(DEV), _ev(SANDBOX)], [_excl(PROD, ("ap-south-1", "sa-east-1"))]))
-    f = found[(REGIONS_INCLUDE_DENIED, PROD)]
+    f = found[(CheckId.DATADOG_REGIONS_INCLUDE_DENIED, PROD)]
     evidence = json.loads(f.evidence)
     assert evidence["current"] == {"include_all": True}
     assert evidence["denied"] == ["ap-south-1", "sa-east-1"]
     assert evidence["proposed"] == {"include_only": ["eu-west-1", "us-east-1"]}
     assert "eu-west-1, us-east-1" in f.detail and f.severity is Severity.MEDIUM
-    assert (REGIONS_INCLUDE_DENIED, DEV) not in found
+    assert (CheckId.DATADOG_REGIONS_INCLUDE_DENIED, DEV) not in found
 
 
 def test_include_only_holding_a_denied_region_keeps_its_other_regions():
     ev = _ev(PROD, include_all=False, only=("us-east-1", "ap-south-1", "me-south-1"))
     found = _by_check(_run([ev, _ev(DEV), _ev(SANDBOX)], [_excl(PROD, ("ap-south-1",))]))
-    f = found[(REGIONS_INCLUDE_DENIED, PROD)]
+    f = found[(CheckId.DATADOG_REGIONS_INCLUDE_DENIED, PROD)]
     # me-south-1 was not audited: it stays; eu-west-1 is allowed but Datadog never had it: not added
     assert json.loads(f.evidence)["proposed"] == {"include_only": ["me-south-1", "us-east-1"]}
 
@@ -123,21 +121,21 @@ def test_unknown_region_setting_is_not_judged():
 def test_every_included_region_denied_says_nothing_is_left():
     ev = _ev(PROD, include_all=False, only=("ap-south-1",))
     found = _by_check(_run([ev, _ev(DEV), _ev(SANDBOX)], [_excl(PROD, ("ap-south-1",))]))
-    f = found[(REGIONS_INCLUDE_DENIED, PROD)]
+    f = found[(CheckId.DATADOG_REGIONS_INCLUDE_DENIED, PROD)]
     assert "no region left" in f.detail and "an empty include_only is never proposed" in f.detail
     assert json.loads(f.evidence)["proposed"] == "no_region_left"  # never {"include_only": []}
 
 
 def test_partition_mismatch_is_reported():
     found = _by_check(_run([_ev(PROD, partition="aws-us-gov"), _ev(DEV), _ev(SANDBOX)]))
-    f = found[(PARTITION_MISMATCH, PROD)]
+    f = found[(CheckId.DATADOG_PARTITION_MISMATCH, PROD)]
     assert f.severity is Severity.HIGH and "aws-us-gov" in f.detail
-    assert (PARTITION_MISMATCH, DEV) not in found
+    assert (CheckId.DATADOG_PARTITION_MISMATCH, DEV) not in found
 
 
 def test_api_error_is_a_run_level_error_finding():
     f = datadog_api_error_finding("Datadog API GET /api/v2/integration/aws/accounts failed with HTTP 403")
-    assert f.check == API_ERROR and f.status is Status.ERROR and "HTTP 403" in f.detail
+    assert f.check == CheckId.DATADOG_API_ERROR and f.status is Status.ERROR and "HTTP 403" in f.detail
     f = datadog_api_error_finding(TimeoutError("read timed out"), management_account_id="000000000000")
     assert f.detail == "TimeoutError: read timed out" and f.account_id == "000000000000"
 

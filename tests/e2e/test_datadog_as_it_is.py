@@ -15,7 +15,7 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
-from auditor.checks.catalogue import CATALOGUE
+from auditor.checks.catalogue import CATALOGUE, Subject
 from auditor.cli import main
 from auditor.demo import build_demo_org
 from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_access_key_account, dd_account
@@ -118,7 +118,7 @@ def test_access_key_accounts_get_one_info_finding_no_role_failure_and_the_secret
         datadog.accounts[datadog.accounts.index(item)] = dd_access_key_account(
             item["id"], by_name[name], ACCESS_KEY_ID, SECRET)
     _, run_dir = _run(tmp_path, datadog)
-    role_checks = {c for c in CATALOGUE if c.startswith(("role_", "trust_", "external_id"))}
+    role_checks = {c for c, spec in CATALOGUE.items() if spec.subject in (Subject.ROLE, Subject.TRUST)}
     for name in ("ledger-prod", "legacy-bi"):
         found = _findings(run_dir, by_name[name])
         assert [f["check"] for f in found if f["check"] in role_checks] == []

@@ -1,10 +1,7 @@
 import re
 from pathlib import Path
 
-import auditor.checks
-import auditor.checks.datadog_side
-import auditor.policy.matrix  # noqa: F401
-from auditor.checks.catalogue import CATALOGUE
+from auditor.checks.catalogue import CATALOGUE, CheckId
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -12,6 +9,17 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 def test_readme_lists_every_check_id_of_the_catalogue():
     listed = set(re.findall(r"^\| `([a-z_]+)` \|", README, flags=re.M))
     assert listed == set(CATALOGUE)
+
+
+def test_readme_checks_table_follows_the_catalogue_row_by_row():
+    """Same ids in the same order, each with its catalogue severity and a text that starts with its title
+    (the README may add details in parentheses)."""
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([a-z]+) \| (.+) \|$", README, flags=re.M)
+    assert [check for check, _, _ in rows] == list(CATALOGUE)
+    for check, severity, meaning in rows:
+        spec = CATALOGUE[CheckId(check)]
+        assert severity == spec.severity.value, check
+        assert re.sub(r" \([^()]*\)", "", meaning).startswith(spec.title), check
 
 
 def test_readme_gives_the_two_commands():

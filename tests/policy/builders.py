@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.model import RCP, SCP, Account, AccountSnapshot, Inventory, OrgPolicy, OrgUnit, RoleInfo
+from auditor.checks.regions import matrix_findings
+from auditor.model import RCP, SCP, Account, AccountSnapshot, Finding, Inventory, OrgPolicy, OrgUnit, RoleInfo
 from auditor.policy.chain import Attached, Chain, Level
 from auditor.policy.context import Context
 from auditor.policy.document import parse_policy
+from auditor.policy.matrix import RegionAnalysis
 from auditor.policy.requests import RoleFacts, assume_role_request, probe_request
 
 POLICIES = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
@@ -110,3 +113,18 @@ def assume(region: str, *, acct: Account | None = None, facts: RoleFacts | None 
 
 def empty_context() -> Context:
     return Context()
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The matrix's analysis with the region findings checks/regions.py words from its facts."""
+
+    analysis: RegionAnalysis
+    findings: tuple[Finding, ...]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.analysis, name)
+
+
+def judged(analysis: RegionAnalysis, inv: Inventory) -> Judged:
+    return Judged(analysis, tuple(matrix_findings(analysis, inv)))

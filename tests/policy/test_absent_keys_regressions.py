@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+from auditor.checks.catalogue import CheckId
+from auditor.checks.regions import matrix_findings
 from auditor.config import DEFAULT_PROBE_ACTIONS
 from auditor.model import RCP, SCP, Verdict
-from auditor.policy.matrix import RCP_ASSUME_ROLE_DENIED, evaluate_regions
+from auditor.policy.matrix import evaluate_regions
 
 from .builders import (
     ACCT,
@@ -59,7 +61,7 @@ def test_a_perimeter_exempting_datadog_by_source_account_denies_its_assume_role(
         assert v.verdict is Verdict.DENIED, v.reason
         assert v.denied_actions[0] == "sts:AssumeRole" and v.unknown_keys == ()
         assert v.deciding_policies == ("p-perimeter",)
-    denied = [f for f in result.findings if f.check == RCP_ASSUME_ROLE_DENIED]
+    denied = [f for f in matrix_findings(result, inv) if f.check == CheckId.RCP_ASSUME_ROLE_DENIED]
     assert len(denied) == 1 and "us-east-1, eu-west-1" in denied[0].detail
 
 

@@ -17,6 +17,7 @@ from .builders import (
     doc,
     full_access_everywhere,
     inventory,
+    judged,
     policy,
     real,
     snapshot,
@@ -33,9 +34,9 @@ OUTSIDE_US_EXCEPT_DATADOG = doc(stmt("Deny", "*", Resource="*", Condition={
 def _run(policies, *, access_keys: bool):
     acct = account(A1, ous=(OU_PROD,))
     inv = inventory([acct], [full_access_everywhere([acct]), *policies])
-    return evaluate_regions(inv, {A1: snapshot(A1)}, regions=REGIONS, probe_actions=DEFAULT_PROBE_ACTIONS,
-                            site="datadoghq.com", role_name=ROLE, exclude_partial=True,
-                            access_key_accounts=[A1] if access_keys else [])
+    return judged(evaluate_regions(inv, {A1: snapshot(A1)}, regions=REGIONS, probe_actions=DEFAULT_PROBE_ACTIONS,
+                                   site="datadoghq.com", role_name=ROLE, exclude_partial=True,
+                                   access_key_accounts=[A1] if access_keys else []), inv)
 
 
 def _verdict(analysis, region):

@@ -22,6 +22,7 @@ from .builders import (
     doc,
     full_access_everywhere,
     inventory,
+    judged,
     policy,
     real,
     snapshot,
@@ -33,8 +34,8 @@ A1, A2, A3 = "111111111111", "222222222222", "333333333333"
 
 
 def run(inv, snaps, *, actions=DEFAULT_PROBE_ACTIONS, exclude_partial=True, regions=REGIONS):
-    return evaluate_regions(inv, snaps, regions=regions, probe_actions=actions, site="datadoghq.com",
-                            role_name=ROLE, exclude_partial=exclude_partial)
+    return judged(evaluate_regions(inv, snaps, regions=regions, probe_actions=actions, site="datadoghq.com",
+                                   role_name=ROLE, exclude_partial=exclude_partial), inv)
 
 
 def verdicts(analysis, account_id):

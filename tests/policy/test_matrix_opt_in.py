@@ -8,7 +8,18 @@ from auditor.config import DEFAULT_PROBE_ACTIONS
 from auditor.model import SCP, RegionOptIn, Status, Verdict
 from auditor.policy.matrix import NOT_ENABLED_REASON, evaluate_regions
 
-from .builders import CONTROL_TOWER, OU_PROD, ROLE, account, full_access_everywhere, inventory, policy, real, snapshot
+from .builders import (
+    CONTROL_TOWER,
+    OU_PROD,
+    ROLE,
+    account,
+    full_access_everywhere,
+    inventory,
+    judged,
+    policy,
+    real,
+    snapshot,
+)
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-east-1")
 OFF, ON, UNKNOWN = "111111111111", "222222222222", "333333333333"
@@ -22,9 +33,9 @@ def _run():
         ON: replace(snapshot(ON), region_opt_in=RegionOptIn(not_enabled=("me-south-1",))),
         UNKNOWN: replace(snapshot(UNKNOWN), region_opt_in=RegionOptIn(error="UnauthorizedOperation: no")),
     }
-    return evaluate_regions(inventory(accts, [full_access_everywhere(accts), ct]), snaps, regions=REGIONS,
-                            probe_actions=DEFAULT_PROBE_ACTIONS, site="datadoghq.com", role_name=ROLE,
-                            exclude_partial=True)
+    inv = inventory(accts, [full_access_everywhere(accts), ct])
+    return judged(evaluate_regions(inv, snaps, regions=REGIONS, probe_actions=DEFAULT_PROBE_ACTIONS,
+                                   site="datadoghq.com", role_name=ROLE, exclude_partial=True), inv)
 
 
 def _verdicts(result, account_id):

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor.checks.regions import matrix_findings
 from auditor.model import RCP, SCP, Account, AccountError, AccountSnapshot, Inventory, OrgPolicy, OrgUnit
 from auditor.policy.chain import ALLOWED, DENIED
 from auditor.policy.document import parse_policy
@@ -170,7 +171,7 @@ def test_real_policies_exercise_every_kind_of_decision() -> None:
     _, without = both_ways(inv, snaps, regions=REAL_REGIONS, actions=REAL_ACTIONS, exclude_partial=True)
     assert {v.verdict.value for v in without.verdicts} == {"allowed", "denied", "partial", "indeterminate",
                                                            "not_applicable"}
-    assert {f.check for f in without.findings} >= {"scp_region_denied", "rcp_assume_role_denied",
+    assert {f.check for f in matrix_findings(without, inv)} >= {"scp_region_denied", "rcp_assume_role_denied",
                                                    "region_indeterminate", "policy_document_invalid",
                                                    "org_policies_allow"}
 

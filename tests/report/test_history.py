@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from auditor.checks.datadog_side import API_ERROR, MISSING
+from auditor.checks.catalogue import CheckId
 from auditor.model import Severity, Status
 from auditor.report.history import (
     apply_history,
@@ -97,9 +97,9 @@ def test_problems_of_accounts_not_audited_this_run_are_not_called_resolved() -> 
 
 def test_datadog_side_problems_are_not_resolved_when_the_datadog_api_failed(tmp_path: Path) -> None:
     out = tmp_path / "reports"
-    unmonitored = finding(OK_ID, MISSING, severity=Severity.INFO)
+    unmonitored = finding(OK_ID, CheckId.DATADOG_ACCOUNT_MISSING, severity=Severity.INFO)
     write_run(with_findings(make_result(), unmonitored, FIXED), out)
-    api_down = finding(MGMT_ID, API_ERROR, Status.ERROR)
+    api_down = finding(MGMT_ID, CheckId.DATADOG_API_ERROR, Status.ERROR)
     compared = apply_history(with_findings(make_result(), api_down), out)
     assert _changes(compared.findings) == {api_down.key: "new", FIXED.key: "resolved"}
 

@@ -137,10 +137,10 @@ def test_external_ids_are_masked_unless_configured(tmp_path: Path) -> None:
 def test_external_id_state_says_missing_and_names_failing_checks(tmp_path: Path) -> None:
     base = make_result()
     snaps = (AccountSnapshot(OK_ID, role(trust_policy(external_id=None))), *base.snapshots[1:])
-    result = replace(base, snapshots=snaps, findings=(*base.findings, finding(OK_ID, "external_id_missing")))
+    result = replace(base, snapshots=snaps, findings=(*base.findings, finding(OK_ID, "trust_external_id_missing")))
     wb = open_book(write_workbook(tmp_path / "a.xlsx", result))
     state = {r["account_id"]: r["external_id"] for r in records(wb["Accounts"])}[OK_ID]
-    assert state == "missing (no sts:ExternalId condition); failing: external_id_missing"
+    assert state == "missing (no sts:ExternalId condition); failing: trust_external_id_missing"
 
 
 def test_findings_sheet_lists_every_finding_worst_first(book) -> None:
