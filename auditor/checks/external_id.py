@@ -15,6 +15,7 @@ from auditor.checks.secrets import describe_secret_difference
 from auditor.checks.trust_document import Condition, wildcard_match_case
 from auditor.checks.trust_view import ASSUME_ROLE, EXTERNAL_ID, TrustView, applies, evidence
 from auditor.model import Finding, RoleInfo, Status
+from auditor.policy.model import make_condition
 
 EXTERNAL_ID_MISSING = "trust_external_id_missing"
 EXTERNAL_ID_LOOSE = "trust_external_id_loose"
@@ -129,7 +130,10 @@ def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
         if s.effect != "Deny" or not s.allows(ASSUME_ROLE) or not s.conditions or not applies(view.target, s):
             continue
         if all(c.key.lower() == EXTERNAL_ID.lower() and _split_operator(c.operator)[1] in flip for c in s.conditions):
-            out.extend(Condition(flip[_split_operator(c.operator)[1]], c.key, c.values) for c in s.conditions)
+            out.extend(
+                make_condition(flip[_split_operator(c.operator)[1]], c.key, c.values, variables=False)
+                for c in s.conditions
+            )
     return tuple(out)
 
 
