@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 from auditor.checks.catalogue import finding
 from auditor.checks.context import RoleContext
-from auditor.checks.trust_document import PolicyDocumentError, Statement, parse_policy, wildcard_match
 from auditor.model import Finding, RoleInfo, Status
+from auditor.policy.document import role_statements as parse_policy
+from auditor.policy.model import PolicyError as PolicyDocumentError
+from auditor.policy.model import Statement
+from auditor.policy.model import action_pattern_matches as wildcard_match
 
 PERMISSIONS_MISSING = "role_permissions_missing"
 PERMISSIONS_UNVERIFIED = "role_permissions_unverified"

@@ -13,7 +13,6 @@ import json
 from auditor.checks.catalogue import finding
 from auditor.checks.context import RoleContext
 from auditor.checks.external_id import external_id_findings
-from auditor.checks.trust_document import PolicyDocumentError, Principal, Statement, parse_policy
 from auditor.checks.trust_view import (
     ASSUME_ROLE,
     TrustView,
@@ -26,6 +25,8 @@ from auditor.checks.trust_view import (
 )
 from auditor.datadog.sites import DATADOG_ACCOUNT_BY_SITE
 from auditor.model import Finding, RoleInfo, Status
+from auditor.policy.document import role_statements
+from auditor.policy.model import PolicyError, Principal, Statement
 
 INVALID = "trust_policy_invalid"
 WILDCARD = "trust_principal_wildcard"
@@ -37,8 +38,8 @@ ACTION_MISSING = "trust_action_missing"
 
 def trust_findings(ctx: RoleContext, role: RoleInfo) -> list[Finding]:
     try:
-        statements = parse_policy(role.trust_policy, trust=True)
-    except PolicyDocumentError as exc:
+        statements = role_statements(role.trust_policy, trust=True)
+    except PolicyError as exc:
         return [
             finding(
                 INVALID,
@@ -63,7 +64,7 @@ def _wildcard(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding
     parts = []
     for s in view.wildcard_statements:
         who = (
-            f"everyone except the NotPrincipal {', '.join(p.value for p in s.principals)}"
+            f"everyone except the NotPrincipal {', '.join(p.value for p in s.named)}"
             if s.not_principal
             else 'any AWS principal ("*")'
         )
@@ -114,7 +115,7 @@ def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Fi
             detail,
             evidence=evidence(
                 ctx,
-                [s for s in view.statements if s.principals],
+                [s for s in view.statements if s.named],
                 expected=expected_arn(ctx),
                 found=[p.value for p in view.wrong_found],
             ),
@@ -125,7 +126,7 @@ def _wrong_account(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Fi
 def _not_root(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
     if not view.named_expected or view.target is None:
         return []
-    named = [(s, p) for s in view.statements if allow_principal(s) for p in s.principals if view.target(p)]
+    named = [(s, p) for s in view.statements if allow_principal(s) for p in s.named if view.target(p)]
     if not named or any(p.account_wide for _, p in named):
         return []
     shown = ", ".join(p.value for _, p in named)
@@ -154,7 +155,7 @@ def _extra(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[Finding]:
         (s, p)
         for s in view.statements
         if allow_principal(s) and s.allows(ASSUME_ROLE)
-        for p in s.principals
+        for p in s.named
         if not p.wildcard and not is_expected(p) and (p.type, p.value) not in reported
     ]
     if not extras:
@@ -180,7 +181,7 @@ def _action_missing(ctx: RoleContext, role: RoleInfo, view: TrustView) -> list[F
     target = view.target
     if target is None or (view.trusting and not view.denying):
         return []
-    naming = [s for s in view.statements if any(target(p) for p in s.principals)]
+    naming = [s for s in view.statements if any(target(p) for p in s.named)]
     reasons = []
     for s in naming:
         if s in view.denying:

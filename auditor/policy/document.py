@@ -163,7 +163,8 @@ def _statement(d: _Dialect, index: int, item: Any, single: bool, variables: bool
     sid = sid if isinstance(sid, str) else ""
     at = _Place(d, index, sid, "Statement" if single else f"Statement[{index}]")
     if not isinstance(item, dict):
-        raise at.err("Statement", f"must be an object, found {d.kind(item)}", f" must be an object, found {d.kind(item)}")
+        found = f"must be an object, found {d.kind(item)}"
+        raise at.err("Statement", found, f" {found}")
     if d.strict:
         for key in item:
             if key not in _STATEMENT_KEYS:
@@ -264,7 +265,8 @@ def _principals(at: _Place, item: dict[str, Any]) -> tuple[tuple[Principal, ...]
         canonical = _PRINCIPAL_BY_LOWER.get(str(kind).lower(), str(kind))  # IAM reads the type case-insensitively
         if at.d.strict:
             if kind not in _PRINCIPAL_TYPES:
-                raise at.err(f"{element}.{kind}", f"unknown principal type (allowed: {', '.join(_PRINCIPAL_TYPES)})", "")
+                allowed = ", ".join(_PRINCIPAL_TYPES)
+                raise at.err(f"{element}.{kind}", f"unknown principal type (allowed: {allowed})", "")
             canonical = kind
         for v in _strings(at, values, f"{element}.{kind}"):
             if at.d.strict and kind == "AWS" and v != "*" and not (re.fullmatch(r"\d{12}", v) or v.startswith("arn:")):
