@@ -15,6 +15,8 @@ from typing import Any
 from auditor.checks.context import RoleContext
 from auditor.datadog.sites import ALL_DATADOG_ACCOUNT_IDS, site_for_account_id
 from auditor.policy.model import Principal, Statement
+from auditor.policy.policy_json import load_policy_json
+from auditor.secrets import mask_external_ids_in
 
 ASSUME_ROLE = "sts:AssumeRole"
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
@@ -115,19 +117,8 @@ def unique(principals: Sequence[Principal]) -> tuple[Principal, ...]:
 
 
 def masked_statement(ctx: RoleContext, s: Statement) -> Any:
-    """The statement as written, with its external ids masked."""
-    data = json.loads(s.raw)
-    cond = data.get("Condition") if isinstance(data, dict) else None
-    if isinstance(cond, dict):
-        for block in cond.values():
-            if not isinstance(block, dict):
-                continue
-            for key, value in block.items():
-                if str(key).lower() == EXTERNAL_ID.lower():
-                    values = value if isinstance(value, list) else [value]
-                    masked = [ctx.mask(str(v)) for v in values]
-                    block[key] = masked if isinstance(value, list) else masked[0]
-    return data
+    """The statement as written, with its external ids masked (unless show_external_ids)."""
+    return mask_external_ids_in(load_policy_json(s.raw), ctx.mask)
 
 
 def evidence(ctx: RoleContext, statements: Sequence[Statement], **extra: Any) -> str:
