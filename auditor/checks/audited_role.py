@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from auditor.checks.context import RoleContext
-from auditor.checks.trust_document import PolicyDocumentError, parse_policy
 from auditor.checks.trust_view import TrustView, build_view
 from auditor.model import Finding, RequiredPermissions, RoleCandidate, RoleInfo
+from auditor.policy.document import role_statements
+from auditor.policy.model import PolicyError
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class AuditedRole:
     aws_managed_documents: Mapping[str, str]  # AWS-managed policy documents by ARN (fetched once per run)
     required: RequiredPermissions  # the permissions the role must allow (Datadog's list, or the probe actions)
     trust: TrustView | None  # None: no role, or its trust policy cannot be read (`trust_error`)
-    trust_error: PolicyDocumentError | None = None
+    trust_error: PolicyError | None = None
 
     @classmethod
     def of(cls, ctx: RoleContext, role: RoleInfo | None, *, other_roles: tuple[RoleCandidate, ...] = (),
@@ -34,8 +35,8 @@ class AuditedRole:
         trust, error = None, None
         if role is not None:
             try:
-                trust = build_view(ctx, parse_policy(role.trust_policy, trust=True))
-            except PolicyDocumentError as exc:
+                trust = build_view(ctx, role_statements(role.trust_policy, trust=True))
+            except PolicyError as exc:
                 error = exc
         return cls(ctx, role, other_roles, customer_documents, aws_managed_documents, required, trust, error)
 

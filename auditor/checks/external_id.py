@@ -7,15 +7,18 @@ and nothing else (StringEquals, one value), and no condition Datadog's request c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import replace
 
 from auditor.checks.audited_role import AuditedRole
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_secret_difference
-from auditor.checks.trust_document import Condition, wildcard_match_case
 from auditor.checks.trust_view import ASSUME_ROLE, EXTERNAL_ID, TrustView, applies, evidence
 from auditor.model import Finding, Status
+from auditor.policy.conditions import evaluate_condition
+from auditor.policy.context import Context
+from auditor.policy.glob import glob_text_match
+from auditor.policy.model import STRING_FAMILIES, Condition
 
 EXTERNAL_ID_MISSING = CheckId.TRUST_EXTERNAL_ID_MISSING
 EXTERNAL_ID_LOOSE = CheckId.TRUST_EXTERNAL_ID_LOOSE
@@ -50,68 +53,50 @@ _ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount"})
 _ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 
 
-def _split_operator(operator: str) -> tuple[str, str, bool]:
-    """("ForAllValues", "StringLike", True) for "ForAllValues:StringLikeIfExists"; lower-cased."""
-    prefix, _, base = operator.rpartition(":")
-    base = base.lower()
-    if_exists = base.endswith("ifexists")
-    return prefix.lower(), base.removesuffix("ifexists"), if_exists
-
-
 def _accepts(c: Condition, value: str) -> bool | None:
-    """Whether `value` as the external id passes condition `c`; None when the operator is not a string test."""
-    _, base, _ = _split_operator(c.operator)
-    tests: dict[str, Callable[[], bool]] = {
-        "stringequals": lambda: value in c.values,
-        "stringequalsignorecase": lambda: value.casefold() in {v.casefold() for v in c.values},
-        "stringlike": lambda: any(wildcard_match_case(v, value) for v in c.values),
-        "stringnotequals": lambda: value not in c.values,
-        "stringnotequalsignorecase": lambda: value.casefold() not in {v.casefold() for v in c.values},
-        "stringnotlike": lambda: not any(wildcard_match_case(v, value) for v in c.values),
-        "null": lambda: "false" in {v.lower() for v in c.values},
-    }
-    test = tests.get(base)
-    return test() if test is not None else None
+    """Whether `value` as the external id passes condition `c`, by the evaluator's own rules (negation,
+    IfExists, set qualifiers, Null, IgnoreCase); None when the operator is not a string test or the
+    answer depends on what the auditor cannot know (a policy variable)."""
+    if not c.string_test:
+        return None
+    return evaluate_condition(c, Context(values={c.key_lc: (value,)})).value
 
 
 def _positive_values(c: Condition) -> tuple[str, ...]:
-    _, base, _ = _split_operator(c.operator)
-    return c.values if base in ("stringequals", "stringequalsignorecase", "stringlike") else ()
+    return c.values if c.family in STRING_FAMILIES and not c.negated else ()
 
 
 def _loose_external_id(c: Condition) -> list[str]:
-    prefix, base, if_exists = _split_operator(c.operator)
     reasons = []
-    if if_exists:
+    if c.if_exists:
         reasons.append(f"{c.operator} also accepts a request without any external id")
-    if prefix == "forallvalues":
+    if c.qualifier == "ForAllValues":
         reasons.append(f"{c.operator} is true when the request has no external id")
-    if base in ("stringlike", "stringnotlike") and any("*" in v or "?" in v for v in c.values):
+    if c.family == "string_like" and any("*" in v or "?" in v for v in c.values):
         reasons.append(f"{c.operator} with a wildcard pattern accepts many external ids")
-    if "not" in base:
+    if c.negated:
         reasons.append(f"{c.operator} accepts every external id except the listed one(s)")
-    if base == "null":
+    if c.family == "null":
         reasons.append("Null only tests that some external id is sent; any value passes")
-    if _accepts(c, "") is None:
+    if not c.string_test:
         reasons.append(f"{c.operator} is not a string comparison")
     return reasons
 
 
 def _unsatisfiable(c: Condition, ctx: RoleContext, view: TrustView) -> str | None:
     """Why Datadog's AssumeRole request cannot pass condition `c` (None when it can or may)."""
-    _, base, _ = _split_operator(c.operator)
-    if "not" in base or base == "null":
+    if c.negated or c.family == "null":
         return None  # negated tests and presence tests are passed by a request from outside the listed set
     key = c.key.lower()
     if key in _UNSATISFIABLE_KEYS or key.startswith(_UNSATISFIABLE_PREFIXES):
         return f"{c.operator} {c.key} (Datadog's request comes from Datadog's own network and organization)"
     accounts = sorted(
-        {p.account for s in view.trusting for p in s.principals if p.account and view.target and view.target(p)}
+        {p.account for s in view.trusting for p in s.named if p.account and view.target and view.target(p)}
     )
     if key in _ACCOUNT_KEYS | _ARN_KEYS and accounts:
 
         def names_account(v: str) -> bool:
-            return any(a in v or wildcard_match_case(v, a) for a in accounts)
+            return any(a in v or glob_text_match(v, a) for a in accounts)
 
         if not any(names_account(v) for v in c.values):
             return f"{c.operator} {c.key} = {', '.join(c.values)} (Datadog's account is {', '.join(accounts)})"
@@ -120,18 +105,20 @@ def _unsatisfiable(c: Condition, ctx: RoleContext, view: TrustView) -> str | Non
 
 def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
     """`Deny sts:AssumeRole if StringNotEquals sts:ExternalId X` is another way to require the id X."""
-    flip = {
-        "stringnotequals": "StringEquals",
-        "stringnotlike": "StringLike",
-        "stringnotequalsignorecase": "StringEqualsIgnoreCase",
-    }
     out = []
     for s in view.statements:
         if s.effect != "Deny" or not s.allows(ASSUME_ROLE) or not s.conditions or not applies(view.target, s):
             continue
-        if all(c.key.lower() == EXTERNAL_ID.lower() and _split_operator(c.operator)[1] in flip for c in s.conditions):
-            out.extend(Condition(flip[_split_operator(c.operator)[1]], c.key, c.values) for c in s.conditions)
+        if all(c.key.lower() == EXTERNAL_ID.lower() and c.negated and c.family in STRING_FAMILIES
+               for c in s.conditions):
+            out.extend(_positive(c) for c in s.conditions)
     return tuple(out)
+
+
+def _positive(c: Condition) -> Condition:
+    """The condition the Deny's negated one requires: StringNotLikeIfExists -> StringLike."""
+    base = c.base.replace("Not", "", 1)
+    return replace(c, operator=base, base=base, negated=False, qualifier="", if_exists=False)
 
 
 def external_id_findings(r: AuditedRole) -> list[Finding]:

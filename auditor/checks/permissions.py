@@ -20,7 +20,6 @@ from functools import lru_cache
 
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
-from auditor.checks.trust_document import PolicyDocumentError, Statement, parse_policy, wildcard_match
 from auditor.model import Finding, RequiredPermissions, RoleInfo, Status
 from auditor.policy.action_cover import (
     ActionSet,
@@ -32,6 +31,10 @@ from auditor.policy.action_cover import (
     star_covers,
     uncovered_example,
 )
+from auditor.policy.document import role_statements as parse_policy
+from auditor.policy.model import PolicyError as PolicyDocumentError
+from auditor.policy.model import Statement
+from auditor.policy.model import action_pattern_matches as wildcard_match
 
 PERMISSIONS_MISSING = CheckId.ROLE_PERMISSIONS_MISSING
 PERMISSIONS_UNVERIFIED = CheckId.ROLE_PERMISSIONS_UNVERIFIED

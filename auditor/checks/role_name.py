@@ -13,7 +13,6 @@ from auditor.checks.audited_role import AuditedRole
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_invisible, quoted, remove_invisible
-from auditor.checks.trust_document import PolicyDocumentError, parse_policy
 from auditor.datadog.sites import (
     ALL_DATADOG_ACCOUNT_IDS,
     DEFAULT_ROLE_NAME,
@@ -21,6 +20,8 @@ from auditor.datadog.sites import (
     site_for_account_id,
 )
 from auditor.model import Finding, RoleCandidate, Status
+from auditor.policy.document import role_statements
+from auditor.policy.model import PolicyError
 
 
 def arn_name(name: str, path: str) -> str:
@@ -171,14 +172,14 @@ def _same_name_reasons(looked_for: list[str], cand: RoleCandidate) -> list[str]:
 
 def _datadog_accounts_trusted(trust_policy: str) -> list[str]:
     try:
-        statements = parse_policy(trust_policy, trust=True)
-    except PolicyDocumentError:
+        statements = role_statements(trust_policy, trust=True)
+    except PolicyError:
         return []
     found = {
         p.account
         for s in statements
         if s.effect == "Allow" and not s.not_principal
-        for p in s.principals
+        for p in s.named
         if p.type == "AWS" and p.account in ALL_DATADOG_ACCOUNT_IDS
     }
     return sorted(a for a in found if a is not None)

@@ -13,7 +13,6 @@ import json
 from auditor.checks.audited_role import AuditedRole, RoleCheck
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.external_id import external_id_findings
-from auditor.checks.trust_document import Principal, Statement
 from auditor.checks.trust_view import (
     ASSUME_ROLE,
     allow_principal,
@@ -24,6 +23,7 @@ from auditor.checks.trust_view import (
 )
 from auditor.datadog.sites import DATADOG_ACCOUNT_BY_SITE
 from auditor.model import Finding, Status
+from auditor.policy.model import Principal, Statement
 
 
 def _invalid(r: AuditedRole) -> list[Finding]:
@@ -51,7 +51,7 @@ def _wildcard(r: AuditedRole) -> list[Finding]:
     parts = []
     for s in view.wildcard_statements:
         who = (
-            f"everyone except the NotPrincipal {', '.join(p.value for p in s.principals)}"
+            f"everyone except the NotPrincipal {', '.join(p.value for p in s.named)}"
             if s.not_principal
             else 'any AWS principal ("*")'
         )
@@ -105,7 +105,7 @@ def _wrong_account(r: AuditedRole) -> list[Finding]:
             detail,
             evidence=evidence(
                 ctx,
-                [s for s in view.statements if s.principals],
+                [s for s in view.statements if s.named],
                 expected=expected_arn(ctx),
                 found=[p.value for p in view.wrong_found],
             ),
@@ -119,7 +119,7 @@ def _not_root(r: AuditedRole) -> list[Finding]:
     ctx, _, view = trusted
     if not view.named_expected or view.target is None:
         return []
-    named = [(s, p) for s in view.statements if allow_principal(s) for p in s.principals if view.target(p)]
+    named = [(s, p) for s in view.statements if allow_principal(s) for p in s.named if view.target(p)]
     if not named or any(p.account_wide for _, p in named):
         return []
     shown = ", ".join(p.value for _, p in named)
@@ -151,7 +151,7 @@ def _extra(r: AuditedRole) -> list[Finding]:
         (s, p)
         for s in view.statements
         if allow_principal(s) and s.allows(ASSUME_ROLE)
-        for p in s.principals
+        for p in s.named
         if not p.wildcard and not is_expected(p) and (p.type, p.value) not in reported
     ]
     if not extras:
@@ -180,7 +180,7 @@ def _action_missing(r: AuditedRole) -> list[Finding]:
     target = view.target
     if target is None or (view.trusting and not view.denying):
         return []
-    naming = [s for s in view.statements if any(target(p) for p in s.principals)]
+    naming = [s for s in view.statements if any(target(p) for p in s.named)]
     reasons = []
     for s in naming:
         if s in view.denying:

@@ -1,6 +1,8 @@
 """The trust policy seen from Datadog's side: which statements trust, deny or ignore Datadog.
 
-Shared by the principal/action checks (`trust.py`) and the external id checks (`external_id.py`).
+Built on the policy model (`auditor/policy/model.py`, parsed once by `policy/document.py`) and
+shared by the principal/action checks (`trust.py`) and the external id checks (`external_id.py`).
+Everything it renders masks the external ids (unless `show_external_ids`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.checks.context import RoleContext
-from auditor.checks.trust_document import Principal, Statement
 from auditor.datadog.sites import ALL_DATADOG_ACCOUNT_IDS, site_for_account_id
+from auditor.policy.model import Principal, Statement
+from auditor.policy.policy_json import load_policy_json
+from auditor.secrets import mask_external_ids_in
 
 ASSUME_ROLE = "sts:AssumeRole"
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
@@ -55,9 +59,9 @@ def allow_principal(s: Statement) -> bool:
 
 def build_view(ctx: RoleContext, statements: tuple[Statement, ...]) -> TrustView:
     is_expected = expected_matcher(ctx)
-    named_expected = any(is_expected(p) for s in statements for p in s.principals)
+    named_expected = any(is_expected(p) for s in statements for p in s.named)
     other_dd = [
-        p for s in statements if allow_principal(s) for p in s.principals if is_datadog(p) and not is_expected(p)
+        p for s in statements if allow_principal(s) for p in s.named if is_datadog(p) and not is_expected(p)
     ]
     target: Callable[[Principal], bool] | None
     if named_expected:
@@ -74,7 +78,7 @@ def build_view(ctx: RoleContext, statements: tuple[Statement, ...]) -> TrustView
         for s in statements
         if s.effect == "Allow"
         and any(s.allows(a) for a in ASSUME_ACTIONS)
-        and (any(p.wildcard for p in s.principals) != s.not_principal)
+        and (any(p.wildcard for p in s.named) != s.not_principal)
     )
     trusting = tuple(s for s in statements if allow_principal(s) and s.allows(ASSUME_ROLE) and reaches(target, s))
     denying = tuple(
@@ -85,7 +89,7 @@ def build_view(ctx: RoleContext, statements: tuple[Statement, ...]) -> TrustView
     wrong_account = ctx.principal is None or (not named_expected and (bool(other_dd) or not wildcard_statements))
     wrong_found: tuple[Principal, ...] = ()
     if wrong_account:
-        aws = [p for s in statements if allow_principal(s) for p in s.principals if p.type == "AWS" and not p.wildcard]
+        aws = [p for s in statements if allow_principal(s) for p in s.named if p.type == "AWS" and not p.wildcard]
         wrong_found = unique(other_dd or aws)
     return TrustView(
         statements, named_expected, target, wildcard_statements, trusting, denying, wrong_found, wrong_account
@@ -94,7 +98,7 @@ def build_view(ctx: RoleContext, statements: tuple[Statement, ...]) -> TrustView
 
 def reaches(target: Callable[[Principal], bool] | None, s: Statement) -> bool:
     """The statement's Principal/NotPrincipal list covers Datadog's principal (or everyone)."""
-    return any(p.wildcard or (target is not None and target(p)) for p in s.principals)
+    return any(p.wildcard or (target is not None and target(p)) for p in s.named)
 
 
 def applies(target: Callable[[Principal], bool] | None, s: Statement) -> bool:
@@ -113,19 +117,8 @@ def unique(principals: Sequence[Principal]) -> tuple[Principal, ...]:
 
 
 def masked_statement(ctx: RoleContext, s: Statement) -> Any:
-    """The statement as written, with its external ids masked."""
-    data = json.loads(s.raw)
-    cond = data.get("Condition") if isinstance(data, dict) else None
-    if isinstance(cond, dict):
-        for block in cond.values():
-            if not isinstance(block, dict):
-                continue
-            for key, value in block.items():
-                if str(key).lower() == EXTERNAL_ID.lower():
-                    values = value if isinstance(value, list) else [value]
-                    masked = [ctx.mask(str(v)) for v in values]
-                    block[key] = masked if isinstance(value, list) else masked[0]
-    return data
+    """The statement as written, with its external ids masked (unless show_external_ids)."""
+    return mask_external_ids_in(load_policy_json(s.raw), ctx.mask)
 
 
 def evidence(ctx: RoleContext, statements: Sequence[Statement], **extra: Any) -> str:

@@ -1,6 +1,7 @@
-"""IAM policy parsing and evaluation for organization policies (SCPs, RCPs). Pure: no I/O.
+"""IAM policy parsing (every policy document) and evaluation (organization policies). Pure: no I/O.
 
-- `document.parse_policy` -> PolicyDocument, or PolicyError naming policy, statement, element.
+- `document.parse_policy` (SCPs, RCPs) and `document.parse_role_policy` (trust and identity
+  policies) -> PolicyDocument of the one model (`model.py`), or PolicyError naming the place.
 - `statement.statement_applies`, `chain.evaluate_scp_chain` / `evaluate_rcp_chain`: three-valued.
 - `engine.Evaluator`: every org policy parsed once, decisions cached per policy chain.
 - `request_keys`: what Datadog's two requests carry, key by key, with AWS's reasons (`requests` builds them).

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from auditor.policy.context import Truth, any_of, unknown
-from auditor.policy.document import PolicyDocument, Statement
+from auditor.policy.model import PolicyDocument, Statement
 from auditor.policy.statement import Request, StatementMemo
 
 ALLOWED, DENIED, INDETERMINATE = "allowed", "denied", "indeterminate"

@@ -27,8 +27,9 @@ from auditor.policy.context import (
     negate,
     unknown,
 )
-from auditor.policy.document import Condition, parse_binary, parse_date, parse_network, parse_number
 from auditor.policy.glob import Pattern, Token, Var, glob_match, substitute
+from auditor.policy.model import Condition
+from auditor.policy.values import parse_binary, parse_date, parse_network, parse_number
 
 Matcher = Callable[[str, tuple[Token, ...], Condition], bool]
 

@@ -100,9 +100,9 @@ def account_agnostic(doc: PolicyDocument, kind: str) -> bool:
     """True when the policy gives the same answer for every account id (all else equal)."""
     sensitive = _ACCOUNT_KEYS[kind]
     for st in doc.statements:
-        if any(p.has_vars for p in st.resources) or any(p.has_vars for c in st.conditions for p in c.patterns):
+        if any(p.has_vars for p in st.resource_patterns) or any(p.has_vars for c in st.conditions for p in c.patterns):
             return False
-        if any(p.raw != "*" and _digits_in_account_part(p.raw) for p in st.resources):
+        if any(p.raw != "*" and _digits_in_account_part(p.raw) for p in st.resource_patterns):
             return False
         if kind == "SCP" and st.principals is not None and any(p.value != "*" for p in st.principals):
             return False

@@ -106,7 +106,7 @@ def _key_lines(chain: Chain, ctx: Context) -> list[str]:
         for att in lvl.policies:
             for st in att.document.statements if att.document is not None else ():
                 read.update((c.key_lc, c.key.strip()) for c in st.conditions)
-                patterns = [*st.resources, *(p for c in st.conditions for p in c.patterns)]
+                patterns = [*st.resource_patterns, *(p for c in st.conditions for p in c.patterns)]
                 read.update((t.key, t.key) for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var))
     if not read:
         return ["  Request keys: the policies read no condition key"]

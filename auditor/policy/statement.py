@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from auditor.policy.conditions import ConditionMemo, evaluate_conditions, remembered, resolve_pattern
 from auditor.policy.context import Context, Truth, all_of, any_of, false, negate, true, unknown
-from auditor.policy.document import Condition, Principal, Statement, action_pattern_matches
 from auditor.policy.glob import Pattern, Var, can_match_with_prefix, glob_match, show
+from auditor.policy.model import Condition, Principal, Statement, action_pattern_matches
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class _Inputs:
 
     @classmethod
     def of(cls, stmt: Statement) -> _Inputs:
-        by_resource = stmt.not_resource or any(p.raw != "*" for p in stmt.resources)
+        by_resource = stmt.not_resource or any(p.raw != "*" for p in stmt.resource_patterns)
         variables = _variables(stmt)
         plain = tuple(c for c in stmt.conditions if not any(p.has_vars for p in c.patterns))
         with_vars = [c.key_lc for c in stmt.conditions if any(p.has_vars for p in c.patterns)]
@@ -179,15 +179,15 @@ class _Inputs:
 
 def _variables(stmt: Statement) -> list[str]:
     """The keys of the policy variables in the statement's Resource and Condition values."""
-    patterns = [*stmt.resources, *(p for c in stmt.conditions for p in c.patterns)]
+    patterns = [*stmt.resource_patterns, *(p for c in stmt.conditions for p in c.patterns)]
     return [t.key for p in patterns if p.has_vars for t in p.tokens if isinstance(t, Var)]
 
 
 def _resource(stmt: Statement, req: Request) -> Truth:
     element = "NotResource" if stmt.not_resource else "Resource"
-    hits = [_one_resource(p, req) for p in stmt.resources]
+    hits = [_one_resource(p, req) for p in stmt.resource_patterns]
     hit = any_of(hits)
-    listed = ", ".join(repr(p.raw) for p in stmt.resources)
+    listed = ", ".join(repr(p.raw) for p in stmt.resource_patterns)
     target = "the call's resources" if isinstance(req.resource, ResourceScope) else repr(req.resource)
     if stmt.not_resource:
         verdict = {True: "excludes", False: "does not exclude", None: "may exclude"}[hit.value]
@@ -214,7 +214,7 @@ def _principal(stmt: Statement, req: Request) -> Truth:
     if stmt.principals is None:
         return true()
     hit = any_of(_one_principal(p, req.principal) for p in stmt.principals)
-    listed = ", ".join(f"{p.kind}:{p.value}" if p.kind != "*" else "*" for p in stmt.principals)
+    listed = ", ".join(f"{p.type}:{p.value}" if p.type != "*" else "*" for p in stmt.principals)
     if stmt.not_principal:
         verdict = {True: "names", False: "does not name", None: "may name"}[hit.value]
         return Truth(negate(hit).value, f"NotPrincipal [{listed}] {verdict} the caller", hit.unknown)
@@ -226,11 +226,11 @@ _ACCOUNT_ROOT = re.compile(r"^arn:[^:]+:iam::(\d{12}):root$")
 
 
 def _one_principal(p: Principal, who: RequestPrincipal) -> Truth:
-    if p.kind == "*" or (p.kind == "AWS" and p.value == "*"):
+    if p.type == "*" or (p.type == "AWS" and p.value == "*"):
         return true()
-    if p.kind == "Service":
+    if p.type == "Service":
         return Truth(who.service != "" and p.value.lower() == who.service.lower())
-    if p.kind != "AWS":
+    if p.type != "AWS":
         return false()  # Federated / CanonicalUser never name an IAM role session
     if who.service:
         return false()

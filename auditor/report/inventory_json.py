@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.model import AccountSnapshot, AuditResult, ExpectedValues, Inventory
+from auditor.policy.policy_json import PolicyJsonError, load_policy_json
 from auditor.report.serialize import from_jsonable, to_jsonable
-from auditor.secrets import mask_secret
+from auditor.secrets import mask_external_ids_in, mask_secret
 
 FORMAT_VERSION = 1
 _EXTERNAL_ID_RAW = re.compile(r'("sts:externalid"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])', re.IGNORECASE)
@@ -22,24 +23,10 @@ _EXTERNAL_ID_RAW = re.compile(r'("sts:externalid"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^
 def mask_external_ids(document: str) -> str:
     """The policy text with every sts:ExternalId condition value masked."""
     try:
-        return json.dumps(_mask_in(json.loads(document)), separators=(",", ":"))
-    except (ValueError, TypeError, RecursionError):
-        # Not JSON, or nested too deep to walk (a finding elsewhere): still never leak an id.
+        return json.dumps(mask_external_ids_in(load_policy_json(document)), separators=(",", ":"))
+    except PolicyJsonError:
+        # Not JSON a policy reader reads (a finding elsewhere): still never leak an id.
         return _EXTERNAL_ID_RAW.sub(lambda m: m.group(1) + '"****"', document)
-
-
-def _mask_in(node: Any, under_condition: bool = False) -> Any:
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if under_condition and isinstance(k, str) and k.lower() == "sts:externalid":
-                out[k] = [mask_secret(str(x)) for x in v] if isinstance(v, list) else mask_secret(str(v))
-            else:
-                out[k] = _mask_in(v, under_condition or k == "Condition")
-        return out
-    if isinstance(node, list):
-        return [_mask_in(x, under_condition) for x in node]
-    return node
 
 
 def _masked_snapshot(snap: dict[str, Any]) -> dict[str, Any]:

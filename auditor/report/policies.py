@@ -17,7 +17,7 @@ def policies_frame(result: AuditResult) -> pd.DataFrame:
     labels.update({a.id: f"{a.id} ({a.name}, {a.ou_path})" for a in inv.accounts})
     rows = []
     for p in inv.policies:
-        restricts, conds = region_restriction(p.content)
+        restricts, conds = region_restriction(p.content, policy_id=p.id, name=p.name)
         rows.append(
             {
                 "policy_id": p.id,

@@ -421,3 +421,27 @@ def test_malformed_trust_policy_is_a_finding_not_a_crash(document):
 def test_unknown_site_is_a_wrong_account_finding_not_a_crash():
     f = one(run(site="datadoghq.moon"), "trust_principal_wrong_account")
     assert "unknown Datadog site 'datadoghq.moon'" in f.detail
+
+
+@pytest.mark.parametrize(
+    ("condition", "accepted"),
+    [
+        ({"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}, True),
+        ({"stringequals": {"STS:EXTERNALID": EXTERNAL_ID}}, True),  # operators and keys: any letter case
+        ({"StringEquals": {"sts:ExternalId": OTHER_EXTERNAL_ID}}, False),
+        ({"ForAnyValue:StringEqualsIgnoreCase": {"sts:ExternalId": EXTERNAL_ID.upper()}}, True),
+        ({"StringEqualsIgnoreCase": {"sts:ExternalId": OTHER_EXTERNAL_ID.upper()}}, False),
+        ({"StringLike": {"sts:ExternalId": EXTERNAL_ID[:6] + "*"}}, True),
+        ({"StringLikeIfExists": {"sts:ExternalId": "?" + OTHER_EXTERNAL_ID[1:]}}, False),
+        ({"StringNotEquals": {"sts:ExternalId": OTHER_EXTERNAL_ID}}, True),
+        ({"StringNotEquals": {"sts:ExternalId": EXTERNAL_ID}}, False),
+        ({"ForAllValues:StringNotLike": {"sts:ExternalId": EXTERNAL_ID[:4] + "*"}}, False),
+        ({"Null": {"sts:ExternalId": "false"}}, True),
+        ({"Null": {"sts:ExternalId": "true"}}, False),
+    ],
+)
+def test_whether_datadogs_id_passes_follows_the_evaluators_operator_rules(condition, accepted):
+    # The external-id checks ask policy/conditions.py, the evaluator the region matrix uses.
+    findings = run_trust(datadog_statement(Condition=condition))
+    assert ("trust_external_id_mismatch" not in ids(findings)) is accepted
+    assert_no_secret(findings)

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.model import Status
+from tests.policy.strategies import role_policy_json
 
 from .builders import AP1, EXTERNAL_ID, OTHER_EXTERNAL_ID, US, expected, role, run, snapshot
-from .test_trust_document import _json
 
 PRINCIPALS = [
     ("AWS", US),
@@ -113,7 +113,7 @@ def test_external_ids_never_leak_and_a_pass_excludes_failures(data, model):
 
 
 @settings(max_examples=200, deadline=None)
-@given(_json)
+@given(role_policy_json)
 def test_role_findings_never_crash_on_any_trust_document(data):
     findings = run(snapshot(role(json.dumps(data))))
     assert findings

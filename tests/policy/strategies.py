@@ -166,3 +166,38 @@ def request_facts(draw: st.DrawFn) -> dict[str, Any]:
     tags = draw(st.lists(st.sampled_from(TAGS), max_size=2, unique_by=lambda t: t[0]))
     return {"action": draw(st.sampled_from(ACTIONS)), "region": draw(st.sampled_from(REGIONS)),
             "path": path, "name": name, "tags": tags}
+
+
+# JSON shaped like a role policy, with arbitrary parts (US: a Datadog account).
+role_policy_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["*", "Allow", "Deny", "sts:AssumeRole", "464622532012", "arn:aws:iam::464622532012:root"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "Statement",
+                    "Effect",
+                    "Principal",
+                    "NotPrincipal",
+                    "AWS",
+                    "Service",
+                    "Action",
+                    "NotAction",
+                    "Condition",
+                    "StringEquals",
+                    "sts:ExternalId",
+                    "Resource",
+                ]
+            )
+            | st.text(max_size=4),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)

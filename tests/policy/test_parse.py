@@ -51,7 +51,7 @@ def test_condition_values_scalar_list_bool_number_are_normalised() -> None:
 
 def test_missing_resource_means_every_resource() -> None:
     parsed = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*"}]})
-    assert [p.raw for p in parsed.statements[0].resources] == ["*"]
+    assert [p.raw for p in parsed.statements[0].resource_patterns] == ["*"]
 
 
 def test_operator_qualifiers_and_if_exists_are_split() -> None:

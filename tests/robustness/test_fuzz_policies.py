@@ -13,8 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.checks import role_findings
-from auditor.checks.trust_document import PolicyDocumentError
-from auditor.checks.trust_document import parse_policy as parse_trust
 from auditor.model import (
     RCP,
     SCP,
@@ -28,7 +26,9 @@ from auditor.model import (
     Verdict,
 )
 from auditor.policy import PolicyDocument, PolicyError, parse_policy
+from auditor.policy.document import role_statements as parse_trust
 from auditor.policy.matrix import evaluate_regions
+from auditor.policy.model import PolicyError as PolicyDocumentError
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKER = "ext-MARKER-7f3a9c"

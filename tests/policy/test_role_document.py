@@ -1,4 +1,5 @@
-"""The tolerant trust-policy normalizer: every shape AWS accepts, and clear errors for the rest."""
+"""Role policies (trust and identity) read by the one policy parser: every shape IAM accepts,
+and clear errors that never show a value for the rest."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.checks.trust_document import PolicyDocumentError, parse_policy, parse_principal
+from auditor.policy.document import role_statements as parse_policy
+from auditor.policy.model import PolicyError as PolicyDocumentError
+from auditor.policy.model import parse_principal
 
-from .builders import EXTERNAL_ID, US
+from .strategies import role_policy_json
+
+US = "464622532012"
+EXTERNAL_ID = "4f1c2e3d5a6b7c8d9e0fa1b2c3d4e5f6"
 
 
 def _shape(statements):
@@ -148,40 +154,6 @@ def test_errors_never_quote_condition_values():
     assert "Statement.Condition.StringEquals.sts:ExternalId[0]" in str(err.value)
 
 
-_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.text(max_size=8)
-    | st.sampled_from(["*", "Allow", "Deny", "sts:AssumeRole", US, f"arn:aws:iam::{US}:root"]),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "Statement",
-                    "Effect",
-                    "Principal",
-                    "NotPrincipal",
-                    "AWS",
-                    "Service",
-                    "Action",
-                    "NotAction",
-                    "Condition",
-                    "StringEquals",
-                    "sts:ExternalId",
-                    "Resource",
-                ]
-            )
-            | st.text(max_size=4),
-            children,
-            max_size=4,
-        )
-    ),
-    max_leaves=20,
-)
-
-
 def _parse_or_error(text: str, *, trust: bool) -> None:
     """Either statements with a valid effect, or PolicyDocumentError; nothing else may escape."""
     try:
@@ -195,7 +167,7 @@ def _parse_or_error(text: str, *, trust: bool) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_json)
+@given(role_policy_json)
 def test_normalizer_never_crashes_on_any_json(data):
     _parse_or_error(json.dumps(data), trust=True)
     _parse_or_error(json.dumps(data), trust=False)
