@@ -37,7 +37,6 @@ except ImportError as exc:  # pragma: no cover - only with a client older than p
 from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
 from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
-from auditor.datadog.source import keys_from_env, uses_datadog_api
 from auditor.model import ExpectedValues, RequiredPermissions
 
 __all__ = [
@@ -48,8 +47,6 @@ __all__ = [
     "datadog_api_error_finding",
     "fetch_expected_values",
     "fetch_required_permissions",
-    "keys_from_env",
-    "uses_datadog_api",
 ]
 
 log = logging.getLogger("auditor.datadog")
@@ -75,6 +72,12 @@ class DatadogApiError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.endpoint = endpoint
+
+
+def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(api key, app key) when both are set and non-blank, else None."""
+    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
+    return (api_key, app_key) if api_key and app_key else None
 
 
 def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:

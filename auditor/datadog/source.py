@@ -12,6 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auditor.config import Config, DatadogConfig
+from auditor.datadog.api import (
+    datadog_api_error_finding,
+    fetch_expected_values,
+    fetch_required_permissions,
+    keys_from_env,
+)
+from auditor.datadog.expected import load_expected_csv
 from auditor.model import ExpectedValues, Finding, RequiredPermissions
 
 log = logging.getLogger("auditor.datadog")
@@ -25,12 +32,6 @@ class ExpectedSource:
     # What the role checks hold the Datadog role to: Datadog's standard list when the API was read,
     # else the probe actions and why (None: the probe actions, nothing to say).
     permissions: RequiredPermissions | None = None
-
-
-def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(api key, app key) when both are set and non-blank, else None."""
-    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
-    return (api_key, app_key) if api_key and app_key else None
 
 
 def uses_datadog_api(cfg: DatadogConfig, env: Mapping[str, str]) -> bool:
@@ -56,14 +57,10 @@ def load_expected_values(cfg: Config, env: Mapping[str, str]) -> ExpectedSource:
         log.info("no expected-values source: role names and external ids are not compared with Datadog")
         return ExpectedSource("none", permissions=_probes(probes, "no Datadog API source ([datadog] expected_values)"))
     if name == "csv":
-        from auditor.datadog.expected import load_expected_csv
-
         values = load_expected_csv(cfg.datadog.expected_values_csv)
         log.info("expected values for %d accounts from %s", len(values), cfg.datadog.expected_values_csv)
         return ExpectedSource("csv", values, permissions=_probes(
             probes, "the expected values come from a CSV file, not the Datadog API ([datadog] expected_values)"))
-    from auditor.datadog.api import datadog_api_error_finding, fetch_expected_values, fetch_required_permissions
-
     try:
         values = fetch_expected_values(cfg.datadog, env)
     except Exception as exc:

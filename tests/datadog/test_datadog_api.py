@@ -15,8 +15,8 @@ from auditor.datadog.api import (
     DatadogApiError,
     base_url,
     fetch_expected_values,
-    uses_datadog_api,
 )
+from auditor.datadog.source import uses_datadog_api
 from auditor.model import ExpectedValues
 from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_access_key_account, dd_account
 
