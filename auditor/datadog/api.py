@@ -34,20 +34,9 @@ try:  # a client older than the pin lacks these: say so when the API is used, no
 except ImportError as exc:  # pragma: no cover - only with a client older than pyproject's floor
     CLIENT_IMPORT_ERROR = exc
 
-from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
 from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
 from auditor.model import ExpectedValues, RequiredPermissions
-
-__all__ = [
-    "DatadogAccounts",
-    "DatadogApi",
-    "DatadogApiError",
-    "base_url",
-    "datadog_api_error_finding",
-    "fetch_expected_values",
-    "fetch_required_permissions",
-]
 
 log = logging.getLogger("auditor.datadog")
 
@@ -72,6 +61,12 @@ class DatadogApiError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.endpoint = endpoint
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for a failed read: a DatadogApiError's message already names the endpoint (never the
+    keys); anything else is named by its type so an unexpected failure is still recognisable."""
+    return str(exc) if isinstance(exc, DatadogApiError) else f"{type(exc).__name__}: {exc}"
 
 
 def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
