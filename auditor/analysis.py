@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from auditor.checks import role_findings
 from auditor.checks.analysis_error import analysis_error, not_analysed
-from auditor.checks.datadog_side import datadog_findings
+from auditor.checks.datadog_side import datadog_api_error_finding, datadog_findings
 from auditor.checks.regions import region_findings
 from auditor.config import Config
 from auditor.model import (
@@ -76,18 +76,19 @@ def analyze(
     regions: Sequence[str],
     expected: Mapping[str, ExpectedValues],
     aws_managed_documents: Mapping[str, str],
-    extra_findings: Sequence[Finding] = (),
+    datadog_error: str = "",
     datadog_inventory_complete: bool = False,
     policies_unread: str = "",
     should_stop: Callable[[], str] = _never,
     required_permissions: RequiredPermissions | None = None,
 ) -> Analysis:
-    """`policies_unread`: why the SCPs and RCPs are not known (""): then no region is judged.
+    """`datadog_error`: why the Datadog source could not be read (""): the run's datadog_api_error finding.
+    `policies_unread`: why the SCPs and RCPs are not known (""): then no region is judged.
     `should_stop`: asked between accounts; a reason ("the run deadline ... was reached") stops it.
     `required_permissions`: what the role checks hold each role to (None: the probe actions); the
     region matrix always uses the probe actions."""
     stop = _Stop(should_stop)
-    findings: list[Finding] = list(extra_findings)
+    findings: list[Finding] = [datadog_api_error_finding(datadog_error)] if datadog_error else []
     for account_id, snap in snapshots.items():
         account = inventory.account(account_id)
         assert account is not None, f"snapshot for unknown account {account_id}"

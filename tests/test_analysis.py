@@ -159,3 +159,15 @@ def test_a_stop_request_during_the_region_matrix_keeps_the_rows_already_judged(
     assert len(result.verdicts) == len(IDS) * len(REGIONS)
     for i in IDS:
         assert "external_id_not_compared" in checks_of(result, i)
+
+
+def test_a_datadog_source_error_is_the_first_finding_with_its_text_unchanged() -> None:
+    accounts = [account(i, name=f"acct{i[0]}") for i in IDS]
+    inv = inventory(accounts, [full_access_everywhere(accounts)], types=(SCP,))
+    cfg = config_from_dict({"datadog": {"expected_values": "datadog_api"}, "regions": {"audited": list(REGIONS)}})
+    error = "Datadog API GET /api/v2/integration/aws/accounts at https://api.datadoghq.com failed with HTTP 403"
+    result = analyze(inv, {i: snap(i) for i in IDS}, cfg=cfg, regions=REGIONS, expected={},
+                     aws_managed_documents={}, datadog_error=error)
+    first = result.findings[0]
+    assert (first.check, first.status, first.detail) == ("datadog_api_error", Status.ERROR, error)
+    assert [f.check for f in result.findings].count("datadog_api_error") == 1

@@ -1,8 +1,8 @@
 """What Datadog holds for each AWS account, read (and region lists written) through Datadog's API v2.
 
-Transport is the official `datadog-api-client`; this module adds what the audit needs around it:
-bounded retries that honour Datadog's rate-limit headers, errors that name the endpoint (never the
-keys), JSON:API pagination, and the translation into `ExpectedValues`.
+Transport is the official `datadog-api-client`, with its own retry configured by retry.py (bounded,
+capped waits that honour Datadog's rate-limit headers); this module adds errors that name the
+endpoint (never the keys), JSON:API pagination, and the translation into `ExpectedValues`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -34,23 +33,10 @@ try:  # a client older than the pin lacks these: say so when the API is used, no
 except ImportError as exc:  # pragma: no cover - only with a client older than pyproject's floor
     CLIENT_IMPORT_ERROR = exc
 
-from auditor.checks.datadog_side import datadog_api_error_finding
 from auditor.config import DatadogConfig
 from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
-from auditor.datadog.source import keys_from_env, uses_datadog_api
+from auditor.datadog.retry import RETRY_STATUSES, DatadogRetry
 from auditor.model import ExpectedValues, RequiredPermissions
-
-__all__ = [
-    "DatadogAccounts",
-    "DatadogApi",
-    "DatadogApiError",
-    "base_url",
-    "datadog_api_error_finding",
-    "fetch_expected_values",
-    "fetch_required_permissions",
-    "keys_from_env",
-    "uses_datadog_api",
-]
 
 log = logging.getLogger("auditor.datadog")
 
@@ -59,7 +45,6 @@ ACCOUNTS_PATH = "/api/v2/integration/aws/accounts"
 PERMISSIONS_PATH = "/api/v2/integration/aws/iam_permissions/standard"
 MAX_PERMISSIONS = 5000  # Datadog's list has about a hundred; far more is not a permission list
 _PERMISSION = re.compile(r"[A-Za-z0-9-]{1,64}:[A-Za-z0-9*?_.-]{1,128}")
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_PAGES = 1000  # a guard against a server whose `links.next` never ends
 
 # account id -> what Datadog holds for it
@@ -75,6 +60,18 @@ class DatadogApiError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.endpoint = endpoint
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for a failed read: a DatadogApiError's message already names the endpoint (never the
+    keys); anything else is named by its type so an unexpected failure is still recognisable."""
+    return str(exc) if isinstance(exc, DatadogApiError) else f"{type(exc).__name__}: {exc}"
+
+
+def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(api key, app key) when both are set and non-blank, else None."""
+    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
+    return (api_key, app_key) if api_key and app_key else None
 
 
 def base_url(cfg: DatadogConfig, env: Mapping[str, str]) -> str:
@@ -101,25 +98,28 @@ class DatadogApi:
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         max_wait_seconds: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         if CLIENT_IMPORT_ERROR is not None or client_too_old():
             raise DatadogApiError(client_message(f"Datadog API at {self.url}"))
         self._secrets = (api_key, app_key)
+        self._timeout = timeout
         self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_wait = max_wait_seconds
-        self._sleep = sleep
-        conf = Configuration(host=self.url, api_key={"apiKeyAuth": api_key, "appKeyAuth": app_key})
-        conf.request_timeout = timeout
-        # We retry ourselves (capped waits, clear errors), so urllib3 must not retry or redirect.
-        conf.retry_policy = urllib3.util.Retry(total=False)
-        conf.enable_retry = False
-        self._client = ApiClient(conf)
-        self._api = AWSIntegrationApi(self._client)
+        # `sleep`: how the retry policy waits (tests pass a recorder); the policy computes the waits.
+        self._retry: dict[str, Any] = {"backoff_factor": backoff_seconds, "max_wait_seconds": max_wait_seconds,
+                                       **({"pause": sleep} if sleep is not None else {})}
+        self._client, self._api = self._connect(DatadogRetry.with_attempts(max_attempts, **self._retry))
         # The client logs whole response bodies at DEBUG: they hold external ids.
         logging.getLogger("datadog_api_client.rest").setLevel(logging.INFO)
+
+    def _connect(self, retry: DatadogRetry) -> tuple[ApiClient, AWSIntegrationApi]:
+        api_key, app_key = self._secrets
+        conf = Configuration(host=self.url, api_key={"apiKeyAuth": api_key, "appKeyAuth": app_key})
+        conf.request_timeout = self._timeout
+        conf.retry_policy = retry  # urllib3 retries inside the call; _call maps the final outcome
+        client = ApiClient(conf)
+        return client, AWSIntegrationApi(client)
 
     @classmethod
     def from_config(cls, cfg: DatadogConfig, env: Mapping[str, str], **kwargs: Any) -> DatadogApi:
@@ -189,8 +189,11 @@ class DatadogApi:
         CloudFormation templates use). At most two attempts, retries logged at INFO: the list is
         optional (the run falls back to the probe actions), so it never holds the run up for long."""
         endpoint = f"GET {PERMISSIONS_PATH}"
-        page = self._call(endpoint, lambda: self._api.get_aws_integration_iam_permissions_standard().to_dict(),
-                          attempts=2, retry_level=logging.INFO)
+        attempts = min(2, self._max_attempts)
+        client, api = self._connect(DatadogRetry.with_attempts(attempts, log_level=logging.INFO, **self._retry))
+        with client:
+            page = self._call(endpoint, lambda: api.get_aws_integration_iam_permissions_standard().to_dict(),
+                              attempts=attempts)
         permissions = ((page.get("data") or {}).get("attributes") or {}).get("permissions")
         if not isinstance(permissions, list) or not permissions:
             raise DatadogApiError(f"Datadog API {endpoint}: the answer holds no permission list", endpoint=endpoint)
@@ -235,54 +238,37 @@ class DatadogApi:
             )
         return target.path, parse_qsl(target.query, keep_blank_values=True)
 
-    def _call(self, endpoint: str, fn: Callable[[], T], *, attempts: int = 0,
-              retry_level: int = logging.WARNING) -> T:
-        max_attempts = min(attempts, self._max_attempts) if attempts else self._max_attempts
-        for attempt in range(1, max_attempts + 1):
-            try:
-                return fn()
-            except ApiException as exc:
-                status = int(exc.status or 0)
-                if status not in RETRY_STATUSES or attempt == max_attempts:
-                    raise self._error(endpoint, status, exc, attempt) from None
-                wait = self._wait(attempt, exc.headers or {})
-                log.log(retry_level, "Datadog API %s: HTTP %s, retrying in %.1fs (attempt %d/%d)",
-                        endpoint, status, wait, attempt, max_attempts)
-            except urllib3.exceptions.HTTPError as exc:
-                if attempt == max_attempts:
-                    raise DatadogApiError(
-                        f"Datadog API {endpoint} at {self.url}: no answer after {attempt} attempts "
-                        f"({type(exc).__name__})",
-                        endpoint=endpoint,
-                    ) from None
-                wait = self._wait(attempt, {})
-                log.log(retry_level, "Datadog API %s: %s, retrying in %.1fs (attempt %d/%d)",
-                        endpoint, type(exc).__name__, wait, attempt, max_attempts)
-            except ApiValueError as exc:
-                if is_unstable_disabled(exc):
-                    raise DatadogApiError(client_message(f"Datadog API {endpoint}"), endpoint=endpoint) from None
-                raise DatadogApiError(
-                    f"Datadog API {endpoint}: request refused by the client: {self._scrub(str(exc))[:300]}",
-                    endpoint=endpoint,
-                ) from None
-            except OpenApiException as exc:  # the response did not fit the API's schema
-                raise DatadogApiError(
-                    f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",
-                    endpoint=endpoint,
-                ) from None
-            self._sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _wait(self, attempt: int, headers: Mapping[str, str]) -> float:
-        """Seconds to wait: Datadog's X-RateLimit-Reset (seconds until reset), else Retry-After, else
-        exponential backoff; always capped so a run cannot hang on a rate limit."""
-        lowered = {k.lower(): v for k, v in headers.items()}
-        for name in ("x-ratelimit-reset", "retry-after"):
-            try:
-                return min(max(float(lowered[name]), 0.0), self._max_wait)
-            except (KeyError, ValueError):
-                continue
-        return min(self._backoff * 2 ** (attempt - 1), self._max_wait)
+    def _call(self, endpoint: str, fn: Callable[[], T], *, attempts: int = 0) -> T:
+        """`fn()` (the client retries inside it), its final failure as one DatadogApiError."""
+        attempts = attempts or self._max_attempts
+        try:
+            return fn()
+        except ApiException as exc:
+            status = int(exc.status or 0)
+            # urllib3 hands a retried status back only once every attempt is used
+            raise self._error(endpoint, status, exc, attempts if status in RETRY_STATUSES else 1) from None
+        except urllib3.exceptions.MaxRetryError as exc:  # no answer to any attempt
+            reason = type(exc.reason).__name__ if exc.reason is not None else "no answer"
+            raise DatadogApiError(
+                f"Datadog API {endpoint} at {self.url}: no answer after {attempts} attempts ({reason})",
+                endpoint=endpoint,
+            ) from None
+        except urllib3.exceptions.HTTPError as exc:  # an error urllib3 does not retry
+            raise DatadogApiError(
+                f"Datadog API {endpoint} at {self.url}: no answer ({type(exc).__name__})", endpoint=endpoint
+            ) from None
+        except ApiValueError as exc:
+            if is_unstable_disabled(exc):
+                raise DatadogApiError(client_message(f"Datadog API {endpoint}"), endpoint=endpoint) from None
+            raise DatadogApiError(
+                f"Datadog API {endpoint}: request refused by the client: {self._scrub(str(exc))[:300]}",
+                endpoint=endpoint,
+            ) from None
+        except OpenApiException as exc:  # the response did not fit the API's schema
+            raise DatadogApiError(
+                f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",
+                endpoint=endpoint,
+            ) from None
 
     def _error(self, endpoint: str, status: int, exc: ApiException, attempts: int) -> DatadogApiError:
         hint = {

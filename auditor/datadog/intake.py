@@ -3,8 +3,9 @@
 Thin I/O. The payload arrives as plain data (built by report/datadog_results.py); this module only
 turns it into `MetricsApi.submit_metrics` (v2, `POST /api/v2/series`) and `EventsApi.create_event`
 (v1, `POST /api/v1/events`: it takes `alert_type` error/warning/success as the run's verdict and,
-like the series intake, needs only the API key). Retries and timeouts are the client's own: its
-`ClientRetry` (retries 408/429/5xx and timeouts, honours X-RateLimit-Reset) and `request_timeout`.
+like the series intake, needs only the API key). Retries and timeouts are the client's own: the
+auditor's one Datadog retry policy (retry.py: 408/429/5xx and timeouts, honours X-RateLimit-Reset
+and Retry-After, every wait capped) and `request_timeout`.
 A failure never raises: it comes back as a `PartOutcome` naming Datadog, the endpoint and the HTTP
 status; no message ever holds a key.
 """
@@ -19,7 +20,6 @@ from typing import Any, Self
 import urllib3
 from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.exceptions import ApiException, ApiValueError, OpenApiException
-from datadog_api_client.rest import ClientRetry
 from datadog_api_client.v1.api.events_api import EventsApi
 from datadog_api_client.v1.model.event_alert_type import EventAlertType
 from datadog_api_client.v1.model.event_create_request import EventCreateRequest
@@ -30,14 +30,15 @@ from datadog_api_client.v2.model.metric_point import MetricPoint
 from datadog_api_client.v2.model.metric_series import MetricSeries
 
 from auditor.datadog.client_support import client_message, client_too_old, is_unstable_disabled
+from auditor.datadog.retry import DatadogRetry
 
 log = logging.getLogger("auditor.datadog")
 
 SERIES_ENDPOINT = "POST /api/v2/series"
 EVENTS_ENDPOINT = "POST /api/v1/events"
-# (connect, read) seconds per attempt, and retries after the first attempt. Worst case for one
-# call: 4 attempts x 40 s plus backoff (0 + 4 + 8 s) ~ 3 minutes; read at call time so tests can
-# shorten them.
+# (connect, read) seconds per attempt, retries after the first attempt, and the longest wait between
+# two (a rate-limit header included). Worst case for one call: 4 attempts x 40 s plus backoff
+# (2 + 4 + 8 s) ~ 3 minutes; read at call time so tests can shorten them.
 TIMEOUT: tuple[float, float] = (10.0, 30.0)
 MAX_RETRIES = 3
 BACKOFF_FACTOR = 2.0
@@ -106,17 +107,14 @@ class ResultsSender:
         # Configuration() also picks DD_APP_KEY up from the environment, but both endpoints
         # authenticate with the API key alone, so the client does not send it (a test holds this).
         conf.request_timeout = timeout or TIMEOUT
-        # The client's own retry class, told to hand back the last error response (raise_on_status
-        # False) so the warning can name its HTTP status instead of urllib3's "too many 500 errors".
-        conf.retry_policy = ClientRetry(
+        # The one Datadog policy; it hands back the last error response so the warning can name its
+        # HTTP status. Retries are logged at INFO: a failed send is one warning (commands/datadog_send).
+        conf.retry_policy = DatadogRetry(
             total=MAX_RETRIES if max_retries is None else max_retries,
             backoff_factor=BACKOFF_FACTOR if backoff_factor is None else backoff_factor,
-            backoff_max=BACKOFF_MAX,
-            raise_on_status=False,
-            redirect=False,
-            # urllib3's own default leaves POST out, so a read timeout would not be retried; the
-            # client retries POST on 5xx anyway, and a gauge sent twice is the same point.
-            allowed_methods=ClientRetry.DEFAULT_ALLOWED_METHODS,
+            max_wait_seconds=BACKOFF_MAX,
+            label="Datadog",
+            log_level=logging.INFO,
         )
         self._client = ApiClient(conf)
         self._metrics = MetricsApi(self._client)

@@ -2,7 +2,8 @@
 
 [datadog] expected_values: "auto" (the API when DD_API_KEY and DD_APP_KEY are set, else the
 CSV if one is configured, else none), "csv", "datadog_api" or "none". A source that fails
-does not stop the AWS audit: it becomes one run-level error finding.
+does not stop the AWS audit: it comes back as an error value, which the analysis records as the
+run-level datadog_api_error finding.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auditor.config import Config, DatadogConfig
-from auditor.model import ExpectedValues, Finding, RequiredPermissions
+from auditor.datadog.api import failure_text, fetch_expected_values, fetch_required_permissions, keys_from_env
+from auditor.datadog.expected import load_expected_csv
+from auditor.model import ExpectedValues, RequiredPermissions
 
 log = logging.getLogger("auditor.datadog")
 
@@ -21,16 +24,11 @@ log = logging.getLogger("auditor.datadog")
 class ExpectedSource:
     name: str  # "none" | "csv" | "datadog_api"
     values: dict[str, ExpectedValues] = field(default_factory=dict)
-    findings: tuple[Finding, ...] = ()
+    # Why the source could not be read ("" when it was): one line naming the endpoint, never a key.
+    error: str = ""
     # What the role checks hold the Datadog role to: Datadog's standard list when the API was read,
     # else the probe actions and why (None: the probe actions, nothing to say).
     permissions: RequiredPermissions | None = None
-
-
-def keys_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """(api key, app key) when both are set and non-blank, else None."""
-    api_key, app_key = env.get("DD_API_KEY", "").strip(), env.get("DD_APP_KEY", "").strip()
-    return (api_key, app_key) if api_key and app_key else None
 
 
 def uses_datadog_api(cfg: DatadogConfig, env: Mapping[str, str]) -> bool:
@@ -56,19 +54,15 @@ def load_expected_values(cfg: Config, env: Mapping[str, str]) -> ExpectedSource:
         log.info("no expected-values source: role names and external ids are not compared with Datadog")
         return ExpectedSource("none", permissions=_probes(probes, "no Datadog API source ([datadog] expected_values)"))
     if name == "csv":
-        from auditor.datadog.expected import load_expected_csv
-
         values = load_expected_csv(cfg.datadog.expected_values_csv)
         log.info("expected values for %d accounts from %s", len(values), cfg.datadog.expected_values_csv)
         return ExpectedSource("csv", values, permissions=_probes(
             probes, "the expected values come from a CSV file, not the Datadog API ([datadog] expected_values)"))
-    from auditor.datadog.api import datadog_api_error_finding, fetch_expected_values, fetch_required_permissions
-
     try:
         values = fetch_expected_values(cfg.datadog, env)
     except Exception as exc:
         log.error("Datadog API: %s", exc)
-        return ExpectedSource("datadog_api", {}, (datadog_api_error_finding(exc),), permissions=_probes(
+        return ExpectedSource("datadog_api", {}, failure_text(exc), permissions=_probes(
             probes, "the Datadog API could not be read (see the datadog_api_error finding)"))
     log.info("expected values for %d accounts from the Datadog API", len(values))
     # Once per run, and only from an API that just answered: one more call, never a failed run.

@@ -15,8 +15,8 @@ from auditor.datadog.api import (
     DatadogApiError,
     base_url,
     fetch_expected_values,
-    uses_datadog_api,
 )
+from auditor.datadog.source import uses_datadog_api
 from auditor.model import ExpectedValues
 from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_access_key_account, dd_account
 
@@ -148,7 +148,7 @@ def test_unreachable_api_is_a_clear_error(dd_env):
 
 
 def test_api_failure_becomes_the_run_level_finding(httpserver: HTTPServer, dd_cfg, dd_env):
-    from auditor.datadog.api import datadog_api_error_finding
+    from auditor.checks.datadog_side import datadog_api_error_finding
 
     httpserver.expect_request(PATH, method="GET").respond_with_json({"errors": ["Forbidden"]}, status=403)
     with pytest.raises(DatadogApiError) as err:

@@ -118,3 +118,19 @@ def test_a_failing_list_endpoint_costs_one_warning_and_the_probe_actions(moto_se
     assert web_missing in _statuses(ok_dir)
     assert [s for s in _statuses(ok_dir) if s != web_missing and s[0] != by_name["web-prod"]] == \
         [s for s in _statuses(run_dir) if s[0] != by_name["web-prod"]]
+
+
+def test_an_unreadable_api_is_one_run_level_finding_and_no_datadog_side_check(moto_server, datadog: FakeDatadog,
+                                                                                tmp_path, monkeypatch):
+    _org(datadog)
+    monkeypatch.setenv("DD_APP_KEY", "not-the-app-key")  # the double answers 403
+    _code, run_dir = _run(tmp_path, datadog)
+    found = json.loads((run_dir / "findings.json").read_text())
+    (error,) = [f for f in found if f["check"] == "datadog_api_error"]
+    assert error["status"] == "error" and error["detail"] == (
+        f"Datadog API GET /api/v2/integration/aws/accounts at {datadog.url()} failed with HTTP 403: the "
+        "application key lacks permission (needs aws_configuration_read, and aws_configuration_edit to change "
+        "regions) (Forbidden)")
+    # Datadog's inventory is unknown: no account is said to be missing from it
+    assert not [f for f in found if f["check"] in ("datadog_account_missing", "datadog_account_not_in_org")]
+    assert datadog.permission_requests == 0  # the list is only read from an API that answered
