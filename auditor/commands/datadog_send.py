@@ -22,6 +22,7 @@ from auditor.commands.datadog_sync import SyncInputError, check_run_age, datadog
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.api import base_url
 from auditor.datadog.intake import ResultsSender, SendOutcome
+from auditor.exit_codes import ExitCode
 from auditor.logsetup import register_secret
 from auditor.model import AuditResult
 from auditor.report.datadog_results import build_results
@@ -31,7 +32,6 @@ from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RECORD_KEY = "datadog_results"  # run.json: whether the results reached Datadog
 COMMAND = "datadog send-results"
 
@@ -114,7 +114,7 @@ def run_send_results(
     now: datetime | None = None,
     out: TextIO | None = None,
     sender_kwargs: Mapping[str, Any] | None = None,
-) -> int:
+) -> ExitCode:
     """The command. `env`, `now`, `out` and `sender_kwargs` exist for tests."""
     env = os.environ if env is None else env
     now = now or datetime.now(UTC)
@@ -129,12 +129,12 @@ def run_send_results(
     except (ConfigError, SyncInputError, RunLoadError) as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("send-results refused: %s", exc)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     outcome = send_results(cfg, result, run_dir, env, by=COMMAND, now=now, sender_kwargs=sender_kwargs)
     assert outcome is not None  # the key was checked above
     if not outcome.sent:
         for error in outcome.errors():
             print(shown(f"error: {error}"), file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     print(shown(f"sent: {outcome.series} series and one event for {run_dir} to {base_url(cfg.datadog, env)}"), file=out)
-    return EXIT_OK
+    return ExitCode.OK

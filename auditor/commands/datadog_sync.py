@@ -25,6 +25,7 @@ from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
+from auditor.exit_codes import ExitCode
 from auditor.model import Exclusion, ExpectedValues
 from auditor.report.files import write_json
 from auditor.report.run_folder import RunFolder
@@ -32,7 +33,6 @@ from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # updated: sent and read back as sent; not_kept: Datadog stored something else; unverified: the
 # PATCH was accepted but the read-back failed. The last three and failed make the command exit 1.
 ACTIONS = ("updated", "not_kept", "unverified", "failed", "would_update", "no_region_left", "not_in_datadog",
@@ -101,9 +101,9 @@ def datadog_commands(subparsers: argparse._SubParsersAction) -> argparse._SubPar
     return datadog.commands  # type: ignore[no-any-return]
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
+def _usage(parser: argparse.ArgumentParser) -> ExitCode:
     parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 def run_sync_regions(
@@ -113,7 +113,7 @@ def run_sync_regions(
     now: datetime | None = None,
     out: TextIO | None = None,
     api_kwargs: Mapping[str, Any] | None = None,
-) -> int:
+) -> ExitCode:
     """The command. `env`, `now`, `out` and `api_kwargs` exist for tests."""
     env = os.environ if env is None else env
     now = now or datetime.now(UTC)
@@ -131,7 +131,7 @@ def run_sync_regions(
     except (ConfigError, SyncInputError) as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("sync-regions refused: %s", exc)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if age > limit:
         print(shown(f"warning: run finished {_hours(age)} ago; --apply would be refused"), file=out)
     return _sync(cfg, run_dir, accounts, args, env, now, out, dict(api_kwargs or {}))
@@ -146,21 +146,21 @@ def _sync(
     now: datetime,
     out: TextIO,
     api_kwargs: dict[str, Any],
-) -> int:
+) -> ExitCode:
     mode = "apply" if args.apply else "dry-run"
     log.info("sync-regions %s from %s: %d accounts", mode, run_dir, len(accounts))
     try:
         api = DatadogApi.from_config(cfg, env, **api_kwargs)
     except DatadogApiError as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     with api:
         try:
             current = {ev.account_id: ev for ev in api.list_accounts()}
         except DatadogApiError as exc:
             print(shown(f"error: {exc}"), file=sys.stderr)
             log.error("sync-regions: %s", exc)
-            return EXIT_FAILED
+            return ExitCode.FAILED
         plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
         for plan in plans:
             if plan.action == "would_update" and args.apply:
@@ -179,13 +179,13 @@ def _sync(
         path = _write_record(run_dir, now, record)
     except OSError as exc:
         print(shown(f"error: {run_dir}: cannot write the sync record: {exc.strerror}"), file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     failed = [p.account_id for p in plans if p.action in FAILING]
     counts = {a: sum(p.action == a for p in plans) for a in ACTIONS}
     summary = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n) or "no accounts"
     print(shown(f"{mode}: {summary}; record: {path}"), file=out)
     log.info("sync-regions %s done: %s; record %s", mode, summary, path)
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 def _plan(item: RunExclusion, ev: ExpectedValues | None, allow_widen: bool) -> AccountPlan:

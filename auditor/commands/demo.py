@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from auditor.commands.run import EXIT_USAGE, add_run_options, execute
+from auditor.commands.run import add_run_options, execute
 from auditor.config import Config, config_from_dict
+from auditor.exit_codes import ExitCode
 from auditor.report.cells import csv_frame, write_csv
 
 DEFAULT_ACCOUNTS = 30
@@ -35,7 +36,7 @@ def demo_config(output_dir: Path, expected_csv: Path, workers: int | None) -> Co
     return config_from_dict(data, source="<demo>")
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         from moto import mock_aws
 
@@ -43,12 +44,12 @@ def handle(args: argparse.Namespace) -> int:
         from auditor.testing.moto_trust import enforce_role_trust
     except ImportError as exc:
         print(f"auditor: the demo needs the 'demo' extra (pip install -e '.[demo]'): {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     import boto3
 
     if args.accounts < 20 or args.accounts > 2000:
         print("auditor: --accounts must be between 20 and 2000", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     output_dir: Path = args.output_dir or Path("reports")
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with mock_aws(), enforce_role_trust():

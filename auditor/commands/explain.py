@@ -14,10 +14,9 @@ from typing import Any
 
 from auditor.config import DEFAULT_PROBE_ACTIONS, REGION, ConfigError, load_config
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
+from auditor.exit_codes import ExitCode
 from auditor.policy.explain import ExplainError, explain_region
 from auditor.terminal import shown
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,14 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=handle)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         text = explain_from_run(args)
     except (ExplainError, ConfigError, _InputError) as exc:
         print(shown(f"auditor explain: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     sys.stdout.write(text)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 class _InputError(ValueError):
