@@ -12,12 +12,11 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor import __version__
+from auditor import __version__, clock
 from auditor.analysis import analyze
 from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
@@ -42,10 +41,6 @@ class RunError(RuntimeError):
 class Scope:
     audited: tuple[Account, ...]
     skipped: tuple[tuple[str, str], ...]  # (account id, reason)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _matches_ou(account: Account, selectors: tuple[str, ...]) -> str | None:
@@ -184,7 +179,7 @@ def run_audit(
     env: Mapping[str, str] | None = None,
     progress_factory: Callable[[int], Callable[[AccountSnapshot], None]] | None = None,
 ) -> AuditResult:
-    started = now_iso()
+    started = clock.now_iso()
     deadline = time.monotonic() + cfg.run.run_timeout_seconds
     env = os.environ if env is None else env
     # Before any AWS call: a bad CSV is an input error, and the Datadog side is read once.
@@ -230,7 +225,7 @@ def run_audit(
     incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)
     run = RunInfo(
         started_at=started,
-        finished_at=now_iso(),
+        finished_at=clock.now_iso(),
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],

@@ -14,10 +14,11 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from auditor import clock
 from auditor.commands.datadog_sync import SyncInputError, check_run_age, datadog_commands
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.api import base_url
@@ -73,9 +74,9 @@ def send_results(
     sender_kwargs: Mapping[str, Any] | None = None,
 ) -> SendOutcome | None:
     """Build, send and record in run.json; one warning when anything was not sent. None: no API key."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     url = base_url(cfg.datadog, env)
-    record: dict[str, Any] = {"at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "by": f"auditor {by}", "url": url}
+    record: dict[str, Any] = {"at": clock.iso(now), "by": f"auditor {by}", "url": url}
     api_key = env.get("DD_API_KEY", "").strip()
     outcome: SendOutcome | None = None
     if not api_key:
@@ -117,7 +118,7 @@ def run_send_results(
 ) -> ExitCode:
     """The command. `env`, `now`, `out` and `sender_kwargs` exist for tests."""
     env = os.environ if env is None else env
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out = out or sys.stdout
     run_dir = Path(args.run)
     try:

@@ -16,10 +16,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from auditor import clock
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
 from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
@@ -116,7 +117,7 @@ def run_sync_regions(
 ) -> ExitCode:
     """The command. `env`, `now`, `out` and `api_kwargs` exist for tests."""
     env = os.environ if env is None else env
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out = out or sys.stdout
     try:
         cfg = load_config(args.config).datadog
@@ -171,7 +172,7 @@ def _sync(
         "mode": mode,
         "allow_widen": bool(args.allow_widen),
         "run": str(run_dir),
-        "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "at": clock.iso(now),
         "datadog_url": api.url,
         "accounts": [plan.__dict__ for plan in plans],
     }
@@ -318,10 +319,9 @@ def _run_finished_at(run_dir: Path) -> datetime:
     if not isinstance(value, str) or not value:
         raise SyncInputError(f"{path}: \"finished_at\" is missing; expected an ISO 8601 UTC time")
     try:
-        finished = datetime.fromisoformat(value)  # 3.11 reads a trailing "Z"
+        return clock.parse_iso(value)
     except ValueError:
         raise SyncInputError(f"{path}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
-    return finished if finished.tzinfo else finished.replace(tzinfo=UTC)
 
 
 def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: str) -> timedelta:
@@ -373,7 +373,7 @@ def _select_accounts(items: list[RunExclusion], wanted: Sequence[str]) -> list[R
 
 def _write_record(run_dir: Path, now: datetime, record: Mapping[str, Any]) -> Path:
     """sync-<UTC timestamp>.json, written atomically (temp file + rename) and never overwritten."""
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp(now)
     folder, n = RunFolder(run_dir), 0
     path = folder.sync_record(stamp)
     while path.exists():
