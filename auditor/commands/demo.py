@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def demo_config(output_dir: Path, expected_csv: Path, workers: int | None) -> Config:
-    from auditor.demo import AUDIT_ROLE, DEMO_REGIONS, DEMO_SITE
+    from auditor.demo.organization import AUDIT_ROLE, DEMO_REGIONS, DEMO_SITE
 
     data = {
         "organization": {"audit_role_name": AUDIT_ROLE},
@@ -40,8 +40,8 @@ def handle(args: argparse.Namespace) -> ExitCode:
     try:
         from moto import mock_aws
 
-        from auditor.demo import build_demo_org
-        from auditor.testing.moto_trust import enforce_role_trust
+        from auditor.demo.moto_trust import enforce_role_trust
+        from auditor.demo.organization import build_demo_org
     except ImportError as exc:
         print(f"auditor: the demo needs the 'demo' extra (pip install -e '.[demo]'): {exc}", file=sys.stderr)
         return ExitCode.USAGE

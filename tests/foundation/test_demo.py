@@ -6,7 +6,7 @@ import pytest
 from auditor.cli import main
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "policies"
-PACKAGED = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
+PACKAGED = Path(__file__).resolve().parents[2] / "auditor" / "demo" / "policies"
 
 
 def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):

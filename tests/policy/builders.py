@@ -13,7 +13,7 @@ from auditor.policy.context import Context
 from auditor.policy.document import parse_policy
 from auditor.policy.requests import RoleFacts, assume_role_request, probe_request
 
-POLICIES = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "auditor" / "demo" / "policies"
 ORG = "o-exampleorgid"
 ROOT = "r-ab12"
 OU_PROD = "ou-ab12-11111111"

@@ -69,7 +69,7 @@ def trust_policy(principal: str | list[str] | dict[str, Any], external_id: str |
 
 
 def _shared_policy(name: str) -> str:
-    return resources.files("auditor.testing").joinpath("policies", name).read_text(encoding="utf-8")
+    return resources.files("auditor.demo").joinpath("policies", name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
