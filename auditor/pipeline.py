@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,8 +30,8 @@ from auditor.model import Account, AccountSnapshot, AnalysisSettings, AuditResul
 log = logging.getLogger("auditor")
 
 # Re-exported: the fan-out's names are part of the pipeline's interface (commands, tests, bench).
-__all__ = ["Collected", "Interrupted", "RunError", "Scope", "collect_accounts", "run_audit", "select_scope",
-           "skip_reason"]
+__all__ = ["Collected", "Interrupted", "ProgressBar", "RunError", "Scope", "collect_accounts", "run_audit",
+           "select_scope", "skip_reason"]
 
 
 class RunError(RuntimeError):
@@ -150,26 +151,31 @@ def _deadline_passed(deadline: float, seconds: float) -> str:
     return f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached"
 
 
-class _Progress:
-    """The progress bar, made once the number of accounts to read is known (the tree is walked).
-    Called from the main thread only."""
+class ProgressBar(Protocol):
+    """What the run drives: tqdm's own interface. `total` is None (tqdm counts without one) until
+    the tree is walked and the number of accounts to read is known."""
 
-    def __init__(self, factory: Callable[[int], Callable[[AccountSnapshot], None]], stream: AccountStream) -> None:
-        self._factory, self._stream = factory, stream
-        self._bar: Callable[[AccountSnapshot], None] | None = None
-        self._early: list[AccountSnapshot] = []
+    total: int | None
 
-    def __call__(self, snap: AccountSnapshot) -> None:
-        if self._bar is None:
-            self._early.append(snap)
-            if not self._stream.closed:
-                return
-            self._bar = self._factory(self._stream.count())
-            for early in self._early:
-                self._bar(early)
-            self._early = []
-            return
-        self._bar(snap)
+    def update(self, n: int = 1) -> object: ...
+
+    def refresh(self) -> object: ...
+
+
+def _total_known(bar: ProgressBar, stream: AccountStream) -> None:
+    if bar.total is None and stream.closed:
+        bar.total = stream.count()
+        bar.refresh()
+
+
+def _ticking(bar: ProgressBar, stream: AccountStream) -> Callable[[AccountSnapshot], None]:
+    """One tick per account read, from the first one on (called from the main thread only)."""
+
+    def tick(_snap: AccountSnapshot) -> None:
+        _total_known(bar, stream)
+        bar.update(1)
+
+    return tick
 
 
 def run_audit(
@@ -177,7 +183,7 @@ def run_audit(
     gateway: AwsGateway,
     *,
     env: Mapping[str, str] | None = None,
-    progress_factory: Callable[[int], Callable[[AccountSnapshot], None]] | None = None,
+    progress: ProgressBar | None = None,
 ) -> AuditResult:
     started = clock.now_iso()
     deadline = time.monotonic() + cfg.run.run_timeout_seconds
@@ -195,12 +201,13 @@ def run_audit(
         raise _unreadable(exc) from exc
     partition = partition_of(caller["Arn"])
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
-    progress = _Progress(progress_factory, stream) if progress_factory else None
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
     with frozen_heap():
         try:
-            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], progress,
-                                         deadline=deadline)
+            tick = _ticking(progress, stream) if progress is not None else None  # a tqdm has no bool()
+            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], tick, deadline=deadline)
+            if progress is not None:  # the walk may end after the last account was read
+                _total_known(progress, stream)
             inventory, policies_unread = _read_policies(reader)
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc

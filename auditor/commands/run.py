@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,8 +25,8 @@ from auditor.fanout import Interrupted, stop_signal_name
 from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
-from auditor.model import AccountSnapshot, AuditResult, Severity, Status
-from auditor.pipeline import RunError, run_audit
+from auditor.model import AuditResult, Severity, Status
+from auditor.pipeline import ProgressBar, RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
 from auditor.report.run_folder import RunFolder
@@ -59,17 +59,19 @@ def exit_code_for(result: AuditResult, cfg: Config) -> ExitCode:
     return ExitCode.FAILED if failing else ExitCode.OK
 
 
-def progress_bar(enabled: bool) -> Callable[[int], Callable[[AccountSnapshot], None]] | None:
-    """A tqdm bar on stderr for people at a terminal; nothing under cron."""
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[ProgressBar | None]:
+    """A tqdm bar on stderr for people at a terminal, counting from the first account read and
+    showing the total once Organizations is walked (tqdm's unknown-total mode); cleared when the
+    run ends. Nothing under cron."""
     if not enabled:
-        return None
+        yield None
+        return
     from tqdm import tqdm
 
-    def factory(total: int) -> Callable[[AccountSnapshot], None]:
-        bar = tqdm(total=total, unit="account", file=sys.stderr, leave=False)
-        return lambda _snap: bar.update(1)
-
-    return factory
+    # delay: no empty bar among the start-up log lines of a run that reads its first account quickly.
+    with tqdm(total=None, unit="account", file=sys.stderr, leave=False, delay=0.5) as bar:
+        yield bar
 
 
 class _StopSignals:
@@ -156,7 +158,8 @@ def _run_locked(
 ) -> tuple[ExitCode, Path | None]:
     gateway = AwsGateway(cfg.run, session)
     try:
-        result = run_audit(cfg, gateway, env=env, progress_factory=progress_bar(sys.stderr.isatty() and not quiet))
+        with progress_bar(sys.stderr.isatty() and not quiet) as bar:
+            result = run_audit(cfg, gateway, env=env, progress=bar)
     except RunError as exc:
         log.error("%s", exc)
         return ExitCode.INCOMPLETE, None
