@@ -124,7 +124,7 @@ def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
         "stringnotlike": "StringLike",
         "stringnotequalsignorecase": "StringEqualsIgnoreCase",
     }
-    out = []
+    out: list[Condition] = []
     for s in view.statements:
         if s.effect != "Deny" or not s.allows(ASSUME_ROLE) or not s.conditions or not applies(view.target, s):
             continue

@@ -37,7 +37,7 @@ RECORD_KEY = "datadog_results"  # run.json: whether the results reached Datadog
 COMMAND = "datadog send-results"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `datadog send-results` to the `datadog` command group."""
     send = datadog_commands(subparsers).add_parser(
         "send-results",

@@ -71,7 +71,7 @@ class AccountPlan:
     added_by_datadog: list[str] = field(default_factory=list)  # stored, but not sent
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `datadog sync-regions` to the CLI; the chosen command is in `args.handler(args) -> int`."""
     sub = datadog_commands(subparsers)
     sync = sub.add_parser(
@@ -91,15 +91,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.set_defaults(handler=run_sync_regions)
 
 
-def datadog_commands(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def datadog_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """The `datadog` command group's own subcommands, made on first use: other command modules
     (datadog_send) add theirs to the same group."""
     datadog = subparsers.choices.get("datadog")
     if datadog is None:
         datadog = subparsers.add_parser("datadog", help="work with Datadog's AWS integration")
         datadog.set_defaults(handler=lambda _args: _usage(datadog))
-        datadog.commands = datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
-    return datadog.commands  # type: ignore[no-any-return]
+        datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
+    return next(a for a in datadog._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _usage(parser: argparse.ArgumentParser) -> ExitCode:

@@ -15,7 +15,7 @@ DEFAULT_ACCOUNTS = 30
 DEMO_SEED = 20261129
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="audit an embedded demo organization (no AWS account needed)")
     add_run_options(p)
     p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,

@@ -19,7 +19,7 @@ from auditor.policy.explain import ExplainError, explain_region
 from auditor.terminal import shown
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("explain", help="explain a region verdict of a run, policy by policy (offline)")
     p.add_argument("--run", required=True, type=Path, help="run folder (holding inventory.json)")
     p.add_argument("--account", required=True, help="12-digit AWS account id")
@@ -66,7 +66,8 @@ def explain_from_run(args: argparse.Namespace) -> str:
 
 
 def _settings(args: argparse.Namespace, meta: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
-    recorded = meta.get("analysis") if isinstance(meta.get("analysis"), dict) else {}
+    analysis = meta.get("analysis")
+    recorded: dict[str, Any] = analysis if isinstance(analysis, dict) else {}
     site = recorded.get("site") or "datadoghq.com"
     role_name = recorded.get("role_name") or DEFAULT_ROLE_NAME
     actions = tuple(recorded.get("probe_actions") or DEFAULT_PROBE_ACTIONS)

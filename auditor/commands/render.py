@@ -17,7 +17,7 @@ from auditor.report.workbook import write_workbook
 from auditor.terminal import shown
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("render", help="rewrite a run folder's audit.xlsx from its saved JSON (no AWS calls)")
     p.add_argument(
         "--run", required=True, type=Path, metavar="DIR", help="the run folder (or the `latest` link)"

@@ -38,7 +38,7 @@ log = logging.getLogger("auditor")
 
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="audit the organization and write a run folder")
     p.add_argument("--config", required=True, type=Path, help="TOML config (see config/auditor.example.toml)")
     add_run_options(p)

@@ -373,8 +373,8 @@ def _finding_plans(ev: Evaluator, cells: Sequence[RegionCell]) -> list[tuple[str
     return out
 
 
-def _first_reason(cells: Sequence[RegionCell], pick: object) -> str:
-    cell = next(c for c in cells if pick(c))  # type: ignore[operator]
+def _first_reason(cells: Sequence[RegionCell], pick: Callable[[RegionCell], bool]) -> str:
+    cell = next(c for c in cells if pick(c))
     return f"{cell.verdict.region}: {cell.verdict.reason}"
 
 

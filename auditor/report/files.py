@@ -51,7 +51,7 @@ def temp_files(path: Path) -> list[Path]:
     return [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
 
 
-def write_atomic(path: Path, writer: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: Path, writer: Callable[[IO[bytes]], object]) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=TEMP_SUFFIX)
     try:
         os.fchmod(fd, FILE_MODE)
