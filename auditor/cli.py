@@ -1,8 +1,7 @@
 """Entry point: parse arguments, dispatch to a command module, return its exit code.
 
 Each command lives in auditor/commands/ and exposes `register(subparsers)`; the handler it
-sets returns the process exit code (README: 0 ok, 1 failing findings, 2 usage or config
-error, 3 the run could not complete).
+sets returns the process exit code, an `auditor.exit_codes.ExitCode` (README "Exit codes").
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 
 from auditor import __version__
 from auditor.commands import datadog_send, datadog_sync, demo, explain, render, run
+from auditor.exit_codes import ExitCode
 
 COMMANDS = (run, demo, explain, render, datadog_sync, datadog_send)
 
@@ -40,10 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
-        return 3
+        return ExitCode.INCOMPLETE
     except Exception:  # a bug must not exit 1 (Python's default), which means "failing findings"
         logging.getLogger("auditor").critical("internal error: the run did not complete", exc_info=True)
-        return 3
+        return ExitCode.INCOMPLETE
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import AwsGateway
@@ -263,10 +264,11 @@ def collect_accounts(
                 continue
             if item is _WAKE:
                 continue
-            acct, snap = item  # type: ignore[misc]
+            acct, snap = cast(tuple[Account, AccountSnapshot], item)  # the queue holds these, and _WAKE
             if acct.id in snapshots:  # finished after its deadline: already reported as a timeout
+                # ignore: the `if` narrows the error, but mypy does not narrow an expression indexed by a variable.
                 log.info("account %s: late result discarded (already reported as %s)", acct.id,
-                         snapshots[acct.id].error.code if snapshots[acct.id].error else "read")
+                         snapshots[acct.id].error.code if snapshots[acct.id].error else "read")  # type: ignore[union-attr]
                 continue
             snapshots[acct.id] = snap
             _log_outcome(acct, snap)

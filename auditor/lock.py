@@ -13,9 +13,9 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.clock import now_iso  # by name: output_lock has a timer parameter called `clock`
 from auditor.safefs import open_private
 
 LOCK_NAME = ".auditor.lock"
@@ -81,7 +81,7 @@ def output_lock(
                         f"([output] lock_timeout_seconds); the other run is still writing to {output_dir}"
                     )
                 time.sleep(POLL_SECONDS)
-        started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        started = now_iso()
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid={os.getpid()} started={started}\n".encode(), 0)
         yield path

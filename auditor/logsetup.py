@@ -20,6 +20,7 @@ import sys
 import threading
 from io import TextIOWrapper
 from pathlib import Path
+from typing import cast
 
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
@@ -93,8 +94,9 @@ class PrivateLogHandler(ConcurrentRotatingFileHandler):
     def do_open(self, mode: str | None = None) -> TextIOWrapper:
         mode = mode or self.mode
         flags = os.O_WRONLY | (os.O_TRUNC if mode.startswith("w") else os.O_APPEND)
-        return open(open_private(self.baseFilename, flags), mode, encoding=self.encoding,
-                    newline=self.newline)
+        # The handler's modes are text ("a", "w"): open() gives a TextIOWrapper, typed IO[Any] for any str mode.
+        return cast(TextIOWrapper, open(open_private(self.baseFilename, flags), mode, encoding=self.encoding,
+                                         newline=self.newline))
 
     def atomic_open(self, file_path: str) -> TextIOWrapper:
         return open(open_private(file_path, os.O_RDWR), "r+", encoding=self.encoding,

@@ -12,12 +12,12 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor import __version__
+from auditor import __version__, clock
 from auditor.analysis import analyze
 from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
@@ -30,8 +30,8 @@ from auditor.model import Account, AccountSnapshot, AnalysisSettings, AuditResul
 log = logging.getLogger("auditor")
 
 # Re-exported: the fan-out's names are part of the pipeline's interface (commands, tests, bench).
-__all__ = ["Collected", "Interrupted", "RunError", "Scope", "collect_accounts", "run_audit", "select_scope",
-           "skip_reason"]
+__all__ = ["Collected", "Interrupted", "ProgressBar", "RunError", "Scope", "collect_accounts", "run_audit",
+           "select_scope", "skip_reason"]
 
 
 class RunError(RuntimeError):
@@ -42,10 +42,6 @@ class RunError(RuntimeError):
 class Scope:
     audited: tuple[Account, ...]
     skipped: tuple[tuple[str, str], ...]  # (account id, reason)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _matches_ou(account: Account, selectors: tuple[str, ...]) -> str | None:
@@ -166,26 +162,31 @@ def _warn_opt_in_unknown(snapshots: Mapping[str, AccountSnapshot]) -> None:
                 "ec2:DescribeRegions (config/audit-role-policy.json)", len(unknown), ", ".join(codes), unknown[0][0])
 
 
-class _Progress:
-    """The progress bar, made once the number of accounts to read is known (the tree is walked).
-    Called from the main thread only."""
+class ProgressBar(Protocol):
+    """What the run drives: tqdm's own interface. `total` is None (tqdm counts without one) until
+    the tree is walked and the number of accounts to read is known."""
 
-    def __init__(self, factory: Callable[[int], Callable[[AccountSnapshot], None]], stream: AccountStream) -> None:
-        self._factory, self._stream = factory, stream
-        self._bar: Callable[[AccountSnapshot], None] | None = None
-        self._early: list[AccountSnapshot] = []
+    total: int | None
 
-    def __call__(self, snap: AccountSnapshot) -> None:
-        if self._bar is None:
-            self._early.append(snap)
-            if not self._stream.closed:
-                return
-            self._bar = self._factory(self._stream.count())
-            for early in self._early:
-                self._bar(early)
-            self._early = []
-            return
-        self._bar(snap)
+    def update(self, n: int = 1) -> object: ...
+
+    def refresh(self) -> object: ...
+
+
+def _total_known(bar: ProgressBar, stream: AccountStream) -> None:
+    if bar.total is None and stream.closed:
+        bar.total = stream.count()
+        bar.refresh()
+
+
+def _ticking(bar: ProgressBar, stream: AccountStream) -> Callable[[AccountSnapshot], None]:
+    """One tick per account read, from the first one on (called from the main thread only)."""
+
+    def tick(_snap: AccountSnapshot) -> None:
+        _total_known(bar, stream)
+        bar.update(1)
+
+    return tick
 
 
 def run_audit(
@@ -193,9 +194,9 @@ def run_audit(
     gateway: AwsGateway,
     *,
     env: Mapping[str, str] | None = None,
-    progress_factory: Callable[[int], Callable[[AccountSnapshot], None]] | None = None,
+    progress: ProgressBar | None = None,
 ) -> AuditResult:
-    started = now_iso()
+    started = clock.now_iso()
     deadline = time.monotonic() + cfg.run.run_timeout_seconds
     env = os.environ if env is None else env
     # Before any AWS call: a bad CSV is an input error, and the Datadog side is read once.
@@ -213,12 +214,13 @@ def run_audit(
     # Before any account is read: a region name outside the partition is a config error (exit 2).
     regions = audited_regions(cfg, partition, gateway.regions_by_partition())
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
-    progress = _Progress(progress_factory, stream) if progress_factory else None
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
     with frozen_heap():
         try:
-            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], progress,
-                                         deadline=deadline)
+            tick = _ticking(progress, stream) if progress is not None else None  # a tqdm has no bool()
+            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], tick, deadline=deadline)
+            if progress is not None:  # the walk may end after the last account was read
+                _total_known(progress, stream)
             inventory, policies_unread = _read_policies(reader)
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc
@@ -244,7 +246,7 @@ def run_audit(
     incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)
     run = RunInfo(
         started_at=started,
-        finished_at=now_iso(),
+        finished_at=clock.now_iso(),
         tool_version=__version__,
         config_digest=cfg.digest,
         caller_arn=caller["Arn"],

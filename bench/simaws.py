@@ -260,7 +260,7 @@ def patch_moto() -> None:
     from moto.organizations import responses as org_responses
     from moto.sts.models import STSBackend
 
-    from auditor.testing.moto_trust import _assume_role
+    from auditor.demo.moto_trust import _assume_role
 
     STSBackend.assume_role = _assume_role  # AssumeRole refuses what AWS refuses
     # moto lists its package directory and inspects its response classes on every request:

@@ -29,7 +29,7 @@ def shared_policies_dir():
 def _light_describe_regions():
     """moto answers ec2 DescribeRegions (each account's region opt-in status, read once per account)
     without building the account's EC2 backend (~0.5 s of CPU per account in moto)."""
-    from auditor.testing.moto_regions import opted_in_regions
+    from auditor.demo.moto_regions import opted_in_regions
 
     with opted_in_regions():
         yield

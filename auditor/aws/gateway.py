@@ -108,7 +108,7 @@ class ThreadCredentials(BotoCredentials):
 
     # Anything that reads the attributes directly gets the same thread's values.
     @property
-    def access_key(self) -> str:  # type: ignore[override]
+    def access_key(self) -> str:
         return self.get_frozen_credentials().access_key
 
     @access_key.setter
@@ -116,7 +116,7 @@ class ThreadCredentials(BotoCredentials):
         pass
 
     @property
-    def secret_key(self) -> str:  # type: ignore[override]
+    def secret_key(self) -> str:
         return self.get_frozen_credentials().secret_key
 
     @secret_key.setter
@@ -124,7 +124,7 @@ class ThreadCredentials(BotoCredentials):
         pass
 
     @property
-    def token(self) -> str | None:  # type: ignore[override]
+    def token(self) -> str | None:
         return self.get_frozen_credentials().token
 
     @token.setter

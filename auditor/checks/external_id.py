@@ -105,7 +105,7 @@ def _unsatisfiable(c: Condition, ctx: RoleContext, view: TrustView) -> str | Non
 
 def _deny_requirements(view: TrustView) -> tuple[Condition, ...]:
     """`Deny sts:AssumeRole if StringNotEquals sts:ExternalId X` is another way to require the id X."""
-    out = []
+    out: list[Condition] = []
     for s in view.statements:
         if s.effect != "Deny" or not s.allows(ASSUME_ROLE) or not s.conditions or not applies(view.target, s):
             continue

@@ -72,7 +72,8 @@ def permission_findings(
     def document(arn: str) -> str | None:
         return customer_documents.get(arn, aws_managed_documents.get(arn))
 
-    labelled = tuple((f"inline policy {p.name}", p.document) for p in role.inline_policies)
+    labelled: tuple[tuple[str, str | None], ...] = tuple(
+        (f"inline policy {p.name}", p.document) for p in role.inline_policies)
     labelled += tuple((f"managed policy {p.name} ({p.arn})", document(p.arn)) for p in role.attached_policies)
     bounded = ((f"permissions boundary {role.permissions_boundary_arn}", document(role.permissions_boundary_arn))
                if role.permissions_boundary_arn else None)

@@ -14,14 +14,16 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from auditor import clock
 from auditor.commands.datadog_sync import SyncInputError, check_run_age, datadog_commands
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.api import base_url
 from auditor.datadog.intake import ResultsSender, SendOutcome
+from auditor.exit_codes import ExitCode
 from auditor.logsetup import register_secret
 from auditor.model import AuditResult
 from auditor.report.datadog_results import build_results
@@ -31,12 +33,11 @@ from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RECORD_KEY = "datadog_results"  # run.json: whether the results reached Datadog
 COMMAND = "datadog send-results"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `datadog send-results` to the `datadog` command group."""
     send = datadog_commands(subparsers).add_parser(
         "send-results",
@@ -73,9 +74,9 @@ def send_results(
     sender_kwargs: Mapping[str, Any] | None = None,
 ) -> SendOutcome | None:
     """Build, send and record in run.json; one warning when anything was not sent. None: no API key."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     url = base_url(cfg.datadog, env)
-    record: dict[str, Any] = {"at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "by": f"auditor {by}", "url": url}
+    record: dict[str, Any] = {"at": clock.iso(now), "by": f"auditor {by}", "url": url}
     api_key = env.get("DD_API_KEY", "").strip()
     outcome: SendOutcome | None = None
     if not api_key:
@@ -114,10 +115,10 @@ def run_send_results(
     now: datetime | None = None,
     out: TextIO | None = None,
     sender_kwargs: Mapping[str, Any] | None = None,
-) -> int:
+) -> ExitCode:
     """The command. `env`, `now`, `out` and `sender_kwargs` exist for tests."""
     env = os.environ if env is None else env
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out = out or sys.stdout
     run_dir = Path(args.run)
     try:
@@ -129,12 +130,12 @@ def run_send_results(
     except (ConfigError, SyncInputError, RunLoadError) as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("send-results refused: %s", exc)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     outcome = send_results(cfg, result, run_dir, env, by=COMMAND, now=now, sender_kwargs=sender_kwargs)
     assert outcome is not None  # the key was checked above
     if not outcome.sent:
         for error in outcome.errors():
             print(shown(f"error: {error}"), file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     print(shown(f"sent: {outcome.series} series and one event for {run_dir} to {base_url(cfg.datadog, env)}"), file=out)
-    return EXIT_OK
+    return ExitCode.OK

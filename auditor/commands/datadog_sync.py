@@ -16,15 +16,17 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from auditor import clock
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
 from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
+from auditor.exit_codes import ExitCode
 from auditor.model import Exclusion, ExpectedValues
 from auditor.report.files import write_json
 from auditor.report.run_folder import RunFolder
@@ -32,7 +34,6 @@ from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # updated: sent and read back as sent; not_kept: Datadog stored something else; unverified: the
 # PATCH was accepted but the read-back failed. The last three and failed make the command exit 1.
 ACTIONS = ("updated", "not_kept", "unverified", "failed", "would_update", "no_region_left", "not_in_datadog",
@@ -70,7 +71,7 @@ class AccountPlan:
     added_by_datadog: list[str] = field(default_factory=list)  # stored, but not sent
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `datadog sync-regions` to the CLI; the chosen command is in `args.handler(args) -> int`."""
     sub = datadog_commands(subparsers)
     sync = sub.add_parser(
@@ -90,20 +91,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.set_defaults(handler=run_sync_regions)
 
 
-def datadog_commands(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def datadog_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """The `datadog` command group's own subcommands, made on first use: other command modules
     (datadog_send) add theirs to the same group."""
     datadog = subparsers.choices.get("datadog")
     if datadog is None:
         datadog = subparsers.add_parser("datadog", help="work with Datadog's AWS integration")
         datadog.set_defaults(handler=lambda _args: _usage(datadog))
-        datadog.commands = datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
-    return datadog.commands  # type: ignore[no-any-return]
+        datadog.add_subparsers(dest="datadog_command", metavar="COMMAND")
+    return next(a for a in datadog._actions if isinstance(a, argparse._SubParsersAction))
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
+def _usage(parser: argparse.ArgumentParser) -> ExitCode:
     parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 def run_sync_regions(
@@ -113,10 +116,10 @@ def run_sync_regions(
     now: datetime | None = None,
     out: TextIO | None = None,
     api_kwargs: Mapping[str, Any] | None = None,
-) -> int:
+) -> ExitCode:
     """The command. `env`, `now`, `out` and `api_kwargs` exist for tests."""
     env = os.environ if env is None else env
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out = out or sys.stdout
     try:
         cfg = load_config(args.config).datadog
@@ -131,7 +134,7 @@ def run_sync_regions(
     except (ConfigError, SyncInputError) as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
         log.error("sync-regions refused: %s", exc)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if age > limit:
         print(shown(f"warning: run finished {_hours(age)} ago; --apply would be refused"), file=out)
     return _sync(cfg, run_dir, accounts, args, env, now, out, dict(api_kwargs or {}))
@@ -146,21 +149,21 @@ def _sync(
     now: datetime,
     out: TextIO,
     api_kwargs: dict[str, Any],
-) -> int:
+) -> ExitCode:
     mode = "apply" if args.apply else "dry-run"
     log.info("sync-regions %s from %s: %d accounts", mode, run_dir, len(accounts))
     try:
         api = DatadogApi.from_config(cfg, env, **api_kwargs)
     except DatadogApiError as exc:
         print(shown(f"error: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     with api:
         try:
             current = {ev.account_id: ev for ev in api.list_accounts()}
         except DatadogApiError as exc:
             print(shown(f"error: {exc}"), file=sys.stderr)
             log.error("sync-regions: %s", exc)
-            return EXIT_FAILED
+            return ExitCode.FAILED
         plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
         for plan in plans:
             if plan.action == "would_update" and args.apply:
@@ -171,7 +174,7 @@ def _sync(
         "mode": mode,
         "allow_widen": bool(args.allow_widen),
         "run": str(run_dir),
-        "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "at": clock.iso(now),
         "datadog_url": api.url,
         "accounts": [plan.__dict__ for plan in plans],
     }
@@ -179,13 +182,13 @@ def _sync(
         path = _write_record(run_dir, now, record)
     except OSError as exc:
         print(shown(f"error: {run_dir}: cannot write the sync record: {exc.strerror}"), file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     failed = [p.account_id for p in plans if p.action in FAILING]
     counts = {a: sum(p.action == a for p in plans) for a in ACTIONS}
     summary = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items() if n) or "no accounts"
     print(shown(f"{mode}: {summary}; record: {path}"), file=out)
     log.info("sync-regions %s done: %s; record %s", mode, summary, path)
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 def _plan(item: RunExclusion, ev: ExpectedValues | None, allow_widen: bool) -> AccountPlan:
@@ -318,10 +321,9 @@ def _run_finished_at(run_dir: Path) -> datetime:
     if not isinstance(value, str) or not value:
         raise SyncInputError(f"{path}: \"finished_at\" is missing; expected an ISO 8601 UTC time")
     try:
-        finished = datetime.fromisoformat(value)  # 3.11 reads a trailing "Z"
+        return clock.parse_iso(value)
     except ValueError:
         raise SyncInputError(f"{path}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
-    return finished if finished.tzinfo else finished.replace(tzinfo=UTC)
 
 
 def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: str) -> timedelta:
@@ -373,7 +375,7 @@ def _select_accounts(items: list[RunExclusion], wanted: Sequence[str]) -> list[R
 
 def _write_record(run_dir: Path, now: datetime, record: Mapping[str, Any]) -> Path:
     """sync-<UTC timestamp>.json, written atomically (temp file + rename) and never overwritten."""
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.stamp(now)
     folder, n = RunFolder(run_dir), 0
     path = folder.sync_record(stamp)
     while path.exists():

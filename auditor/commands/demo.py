@@ -6,15 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from auditor.commands.run import EXIT_USAGE, add_run_options, execute
+from auditor.commands.run import add_run_options, execute
 from auditor.config import Config, config_from_dict
+from auditor.exit_codes import ExitCode
 from auditor.report.cells import csv_frame, write_csv
 
 DEFAULT_ACCOUNTS = 30
 DEMO_SEED = 20261129
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="audit an embedded demo organization (no AWS account needed)")
     add_run_options(p)
     p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def demo_config(output_dir: Path, expected_csv: Path, workers: int | None) -> Config:
-    from auditor.demo import AUDIT_ROLE, DEMO_REGIONS, DEMO_SITE
+    from auditor.demo.organization import AUDIT_ROLE, DEMO_REGIONS, DEMO_SITE
 
     data = {
         "organization": {"audit_role_name": AUDIT_ROLE},
@@ -35,21 +36,21 @@ def demo_config(output_dir: Path, expected_csv: Path, workers: int | None) -> Co
     return config_from_dict(data, source="<demo>")
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         from moto import mock_aws
 
-        from auditor.demo import build_demo_org
-        from auditor.testing.moto_regions import opted_in_regions
-        from auditor.testing.moto_trust import enforce_role_trust
+        from auditor.demo.moto_regions import opted_in_regions
+        from auditor.demo.moto_trust import enforce_role_trust
+        from auditor.demo.organization import build_demo_org
     except ImportError as exc:
         print(f"auditor: the demo needs the 'demo' extra (pip install -e '.[demo]'): {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     import boto3
 
     if args.accounts < 20 or args.accounts > 2000:
         print("auditor: --accounts must be between 20 and 2000", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     output_dir: Path = args.output_dir or Path("reports")
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with mock_aws(), enforce_role_trust(), opted_in_regions() as opted:

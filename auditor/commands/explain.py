@@ -14,13 +14,12 @@ from typing import Any
 
 from auditor.config import DEFAULT_PROBE_ACTIONS, REGION, ConfigError, load_config
 from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
+from auditor.exit_codes import ExitCode
 from auditor.policy.explain import ExplainError, explain_region
 from auditor.terminal import shown
 
-EXIT_OK, EXIT_USAGE = 0, 2
 
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("explain", help="explain a region verdict of a run, policy by policy (offline)")
     p.add_argument("--run", required=True, type=Path, help="run folder (holding inventory.json)")
     p.add_argument("--account", required=True, help="12-digit AWS account id")
@@ -33,14 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=handle)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         text = explain_from_run(args)
     except (ExplainError, ConfigError, _InputError) as exc:
         print(shown(f"auditor explain: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     sys.stdout.write(text)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 class _InputError(ValueError):
@@ -67,7 +66,8 @@ def explain_from_run(args: argparse.Namespace) -> str:
 
 
 def _settings(args: argparse.Namespace, meta: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
-    recorded = meta.get("analysis") if isinstance(meta.get("analysis"), dict) else {}
+    analysis = meta.get("analysis")
+    recorded: dict[str, Any] = analysis if isinstance(analysis, dict) else {}
     site = recorded.get("site") or "datadoghq.com"
     role_name = recorded.get("role_name") or DEFAULT_ROLE_NAME
     actions = tuple(recorded.get("probe_actions") or DEFAULT_PROBE_ACTIONS)

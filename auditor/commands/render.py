@@ -10,15 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from auditor.exit_codes import ExitCode
 from auditor.report.load import RunLoadError
 from auditor.report.run_folder import RunFolder
 from auditor.report.workbook import write_workbook
 from auditor.terminal import shown
 
-EXIT_OK, EXIT_USAGE = 0, 2
 
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("render", help="rewrite a run folder's audit.xlsx from its saved JSON (no AWS calls)")
     p.add_argument(
         "--run", required=True, type=Path, metavar="DIR", help="the run folder (or the `latest` link)"
@@ -32,14 +31,14 @@ def render_run(run_dir: Path) -> Path:
     return write_workbook(folder.workbook, folder.load_result())
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         path = render_run(args.run)
     except RunLoadError as exc:
         print(shown(f"auditor render: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except OSError as exc:
         print(shown(f"auditor render: cannot write the workbook in {args.run}: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     print(shown(f"workbook: {path}"), file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK

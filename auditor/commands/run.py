@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +20,13 @@ from auditor.aws.gateway import AwsGateway
 from auditor.commands.datadog_send import RECORD_KEY, initial_record, send_after_run
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
+from auditor.exit_codes import ExitCode
 from auditor.fanout import Interrupted, stop_signal_name
 from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
-from auditor.model import AccountSnapshot, AuditResult, Severity, Status
-from auditor.pipeline import RunError, run_audit
+from auditor.model import AuditResult, Severity, Status
+from auditor.pipeline import ProgressBar, RunError, run_audit
 from auditor.report.history import apply_history, current_findings
 from auditor.report.retention import apply_retention
 from auditor.report.run_folder import RunFolder
@@ -35,12 +36,9 @@ from auditor.terminal import shown
 
 log = logging.getLogger("auditor")
 
-# 3 = no complete result: organization unreadable, interrupted, run deadline, or another run
-# holds the output folder's lock. Cron alerts on it; 1 is reserved for failing findings.
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="audit the organization and write a run folder")
     p.add_argument("--config", required=True, type=Path, help="TOML config (see config/auditor.example.toml)")
     add_run_options(p)
@@ -53,25 +51,27 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only (for cron)")
 
 
-def exit_code_for(result: AuditResult, cfg: Config) -> int:
+def exit_code_for(result: AuditResult, cfg: Config) -> ExitCode:
     threshold = Severity(cfg.run.fail_on_severity).rank
     failing = any(
         f.status is Status.FAIL and f.severity.rank >= threshold for f in current_findings(result.findings)
     )
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return ExitCode.FAILED if failing else ExitCode.OK
 
 
-def progress_bar(enabled: bool) -> Callable[[int], Callable[[AccountSnapshot], None]] | None:
-    """A tqdm bar on stderr for people at a terminal; nothing under cron."""
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[ProgressBar | None]:
+    """A tqdm bar on stderr for people at a terminal, counting from the first account read and
+    showing the total once Organizations is walked (tqdm's unknown-total mode); cleared when the
+    run ends. Nothing under cron."""
     if not enabled:
-        return None
+        yield None
+        return
     from tqdm import tqdm
 
-    def factory(total: int) -> Callable[[AccountSnapshot], None]:
-        bar = tqdm(total=total, unit="account", file=sys.stderr, leave=False)
-        return lambda _snap: bar.update(1)
-
-    return factory
+    # delay: no empty bar among the start-up log lines of a run that reads its first account quickly.
+    with tqdm(total=None, unit="account", file=sys.stderr, leave=False, delay=0.5) as bar:
+        yield bar
 
 
 class _StopSignals:
@@ -113,7 +113,7 @@ def execute(
     session: boto3.Session | None = None,
     quiet: bool = False,
     env: Mapping[str, str] | None = None,
-) -> tuple[int, Path | None]:
+) -> tuple[ExitCode, Path | None]:
     """Run the audit and write the run folder: (exit code, run folder or None when nothing was written)."""
     env = os.environ if env is None else env
     register_secret(cfg.organization.audit_role_external_id)
@@ -123,10 +123,10 @@ def execute(
         log_path = setup_logging(cfg.logging, output_dir, quiet=quiet)
     except ConfigError as exc:
         print(shown(f"auditor: config error: {exc}"), file=sys.stderr)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     except UnsafePath as exc:
         print(shown(f"auditor: not started: {exc.strerror}"), file=sys.stderr)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     warning = output_folder_warning(output_dir)
     if warning:
         log.warning("%s", warning)
@@ -137,14 +137,14 @@ def execute(
             return _run_locked(cfg, output_dir, session, quiet, env, stop, log_path)
     except LockBusy as exc:
         log.error("not started: %s", exc)
-        return EXIT_INCOMPLETE, None
+        return ExitCode.INCOMPLETE, None
     except UnsafePath as exc:
         log.error("not started: %s", exc.strerror)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     except (Interrupted, KeyboardInterrupt) as exc:
         name = stop_signal_name(exc)
         log.error("interrupted by %s before any account result: nothing was written", name)
-        return EXIT_INCOMPLETE, None
+        return ExitCode.INCOMPLETE, None
 
 
 def _run_locked(
@@ -155,31 +155,32 @@ def _run_locked(
     env: Mapping[str, str],
     stop: _StopSignals,
     log_path: Path | None,
-) -> tuple[int, Path | None]:
+) -> tuple[ExitCode, Path | None]:
     gateway = AwsGateway(cfg.run, session)
     try:
-        result = run_audit(cfg, gateway, env=env, progress_factory=progress_bar(sys.stderr.isatty() and not quiet))
+        with progress_bar(sys.stderr.isatty() and not quiet) as bar:
+            result = run_audit(cfg, gateway, env=env, progress=bar)
     except RunError as exc:
         log.error("%s", exc)
-        return EXIT_INCOMPLETE, None
+        return ExitCode.INCOMPLETE, None
     except ExpectedValuesError as exc:
         log.error("expected values: %s", exc)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     except ConfigError as exc:  # [regions] audited outside the partition: known once AWS said who we are
         log.error("config error: %s", exc)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     stop.raising = False  # from here on a signal waits for the folder to be written
     for e in result.expected:
         register_secret(e.external_id)
     with frozen_heap():  # the result lives until written: the report's garbage collections skip it
         result = apply_history(result, output_dir)
-        code = exit_code_for(result, cfg) if result.run.complete else EXIT_INCOMPLETE
+        code = exit_code_for(result, cfg) if result.run.complete else ExitCode.INCOMPLETE
         try:
             run_dir = write_run(result, output_dir, exit_code=code, show_external_ids=cfg.datadog.show_external_ids,
                                 extra={RECORD_KEY: initial_record(cfg)})
         except OSError as exc:
             log.error("could not write the run folder under %s: %s", output_dir, exc)
-            return EXIT_INCOMPLETE, None
+            return ExitCode.INCOMPLETE, None
     if stop.deferred:
         log.warning("%s received while writing: the run folder was finished first", ", ".join(stop.deferred))
     if result.run.complete:
@@ -206,7 +207,7 @@ def _print_summary(result: AuditResult, run_dir: Path, log_path: Path | None, qu
             print(shown(f"log: {log_path}"), file=sys.stderr)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> ExitCode:
     try:
         cfg = load_config(args.config)
         if args.workers is not None:
@@ -215,6 +216,6 @@ def handle(args: argparse.Namespace) -> int:
             cfg = replace(cfg, run=replace(cfg.run, workers=args.workers))
     except ConfigError as exc:
         print(shown(f"auditor: config error: {exc}"), file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     output_dir = args.output_dir or Path(cfg.output.directory)
     return execute(cfg, output_dir, quiet=args.quiet)[0]

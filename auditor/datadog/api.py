@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -157,7 +158,7 @@ class DatadogApi:
                 raise DatadogApiError(f"Datadog API {endpoint}: pagination does not end ({path})",
                                       endpoint=endpoint)
             seen.add(next_link)
-            page = self._call(endpoint, lambda p=path, q=query: self._get_page(p, q))
+            page = self._call(endpoint, partial(self._get_page, path, query))
             items.extend(page.get("data") or [])
         return [_expected_values(item, endpoint) for item in items]
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
 
 from auditor.policy.context import (
     ABSENT,
@@ -85,9 +87,9 @@ def _evaluate(cond: Condition, look: Lookup, ctx: Context, shown: str) -> Truth:
         if look.presence is Presence.UNKNOWN:
             return unknown([cond.key], f"{shown}: cannot tell whether {cond.key} is in the request -> unknown")
         is_absent = look.presence is Presence.ABSENT
-        result = any((v == "true") == is_absent for v in cond.values)
+        matched = any((v == "true") == is_absent for v in cond.values)
         state = "absent" if is_absent else "present"
-        return Truth(result, f"{shown}: {cond.key} is {state} -> {str(result).lower()}")
+        return Truth(matched, f"{shown}: {cond.key} is {state} -> {str(matched).lower()}")
     if look.presence is Presence.ABSENT:
         if cond.if_exists:
             return Truth(True, f"{shown}: {cond.key} is absent, IfExists -> true")
@@ -167,16 +169,19 @@ def _arn(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:
     return glob_match(tokens, value, arn=True)
 
 
-def _compare(a: object, b: object, comparison: str) -> bool:
+Ordered = TypeVar("Ordered", Decimal, float)  # numbers (exact) and dates (epoch seconds)
+
+
+def _compare(a: Ordered, b: Ordered, comparison: str) -> bool:
     if comparison == "eq":
         return a == b
     if comparison == "lt":
-        return a < b  # type: ignore[operator]
+        return a < b
     if comparison == "le":
-        return a <= b  # type: ignore[operator]
+        return a <= b
     if comparison == "gt":
-        return a > b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+        return a > b
+    return a >= b
 
 
 def _numeric(value: str, tokens: tuple[Token, ...], cond: Condition) -> bool:

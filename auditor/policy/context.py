@@ -86,7 +86,7 @@ class Context:
             return _shown(found.values)
         if found.values:
             return f"{found.presence.value} (absent, or {_shown(found.values)})"
-        return found.presence.value
+        return str(found.presence.value)  # mypy types .value of a narrowed enum as Any
 
 
 class KeyReasons:

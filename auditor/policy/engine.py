@@ -148,7 +148,7 @@ class Evaluator:
         self._statements = StatementMemo(words=words)  # statement answers shared by every chain and request
         # Without words, one chain's decisions for one account and action, by statement answers (see _decide).
         self._by_truths: dict[tuple[object, ...], Decision] = {}
-        self._agnostic: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._agnostic: dict[tuple[str, tuple[tuple[str, ...], ...]], bool] = {}
 
     @property
     def stats(self) -> Stats:

@@ -51,9 +51,8 @@ class Pattern:
     @property
     def literal(self) -> str | None:
         """The text when there is nothing to substitute or expand."""
-        if all(isinstance(t, str) for t in self.tokens):
-            return "".join(self.tokens)  # type: ignore[arg-type]
-        return None
+        texts = [t for t in self.tokens if isinstance(t, str)]
+        return "".join(texts) if len(texts) == len(self.tokens) else None
 
 
 def parse_pattern(raw: str, *, wildcards: bool, variables: bool) -> Pattern:

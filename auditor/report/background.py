@@ -21,6 +21,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Literal
 
 from auditor.heap import frozen_heap
 from auditor.report.files import temp_files
@@ -31,7 +32,7 @@ MAX_REASON = 2000  # characters: well under a pipe's buffer, so the child's send
 KILL_WAIT_SECONDS = 5.0
 
 
-def start_method() -> str | None:
+def start_method() -> Literal["fork"] | None:
     """"fork" when a child may be forked here and now, None to write in-process (tests patch this)."""
     # macOS: fork is unsafe with its system frameworks; Windows has no fork.
     if sys.platform in ("darwin", "win32") or "fork" not in multiprocessing.get_all_start_methods():

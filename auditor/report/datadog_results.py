@@ -54,7 +54,7 @@ _TAG_VALUE = re.compile(r"[^a-z0-9_.\-/]")
 def check_pairs(findings: Iterable[Finding] = ()) -> list[tuple[str, Severity]]:
     """The (check, severity) pairs that get a series: every catalogue check with its severity, plus
     the pairs of `findings` (failing ones) whose severity differs. Sorted, so payloads compare."""
-    pairs = {(spec.id, spec.severity) for spec in CATALOGUE.values()}
+    pairs: set[tuple[str, Severity]] = {(spec.id, spec.severity) for spec in CATALOGUE.values()}
     pairs |= {(_check_id(f.check), f.severity) for f in findings if is_failing(f)}
     return sorted(pairs, key=lambda p: (p[0], -p[1].rank))
 

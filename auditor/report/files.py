@@ -14,20 +14,20 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from auditor import clock
 from auditor.safefs import FILE_MODE
 
 DIR_MODE = 0o700
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # a run folder's name: its UTC start, sortable as text
 
 
 def make_run_dir(output_dir: Path, when: datetime | None = None) -> Path:
     """A new `<output_dir>/<UTC timestamp>/`, never an existing one."""
     output_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    stamp = (when or datetime.now(UTC)).strftime(STAMP_FORMAT)
+    stamp = clock.stamp(when or clock.now())
     for n in range(1000):
         candidate = output_dir / (stamp if n == 0 else f"{stamp}-{n}")
         try:
@@ -51,7 +51,7 @@ def temp_files(path: Path) -> list[Path]:
     return [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
 
 
-def write_atomic(path: Path, writer: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: Path, writer: Callable[[IO[bytes]], object]) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=TEMP_SUFFIX)
     try:
         os.fchmod(fd, FILE_MODE)

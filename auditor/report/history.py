@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from auditor import clock
 from auditor.checks.catalogue import CheckId, Subject, subject_of
 from auditor.model import AuditResult, Finding, Status
 from auditor.report.load import RunLoadError
@@ -62,7 +63,7 @@ def load_previous_run(output_dir: Path, *, before: str | None = None,
                       now: datetime | None = None) -> PreviousRun | None:
     """The newest complete run folder stamped before `now` (default: the clock; and named before
     `before`, when given) with readable findings."""
-    for run_dir in reversed(list_run_folders(output_dir, now=datetime.now(UTC) if now is None else now)):
+    for run_dir in reversed(list_run_folders(output_dir, now=clock.now() if now is None else now)):
         if before is not None and run_dir.name >= before:
             continue
         if not _complete(run_dir):

@@ -73,19 +73,20 @@ def load_regions_csv(path: Path) -> tuple[RegionVerdict, ...]:
     df = df.map(unneutralise)
     out = []
     for line, row in enumerate(df.itertuples(index=False), start=2):
+        cell = {col: str(v) for col, v in zip(df.columns, row, strict=True)}  # every cell is text (dtype=str)
         try:
-            verdict = Verdict(row.verdict)
+            verdict = Verdict(cell["verdict"])
         except ValueError:
-            raise RunLoadError(f"{path}: line {line}: unknown verdict {row.verdict!r}") from None
+            raise RunLoadError(f"{path}: line {line}: unknown verdict {cell['verdict']!r}") from None
         out.append(
             RegionVerdict(
-                account_id=row.account_id,
-                region=row.region,
+                account_id=cell["account_id"],
+                region=cell["region"],
                 verdict=verdict,
-                denied_actions=_split(row.denied_actions),
-                deciding_policies=_split(row.deciding_policies),
-                unknown_keys=_split(row.unknown_keys),
-                reason=row.reason,
+                denied_actions=_split(cell["denied_actions"]),
+                deciding_policies=_split(cell["deciding_policies"]),
+                unknown_keys=_split(cell["unknown_keys"]),
+                reason=cell["reason"],
             )
         )
     return tuple(out)

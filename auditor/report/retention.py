@@ -11,10 +11,11 @@ import logging
 import os
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from auditor.report.files import STAMP_FORMAT, write_text
+from auditor import clock
+from auditor.report.files import write_text
 
 log = logging.getLogger("auditor")
 
@@ -42,7 +43,7 @@ def list_run_folders(output_dir: Path, *, now: datetime | None = None) -> list[P
         return []
     runs = [p for p in entries if run_folder_key(p.name) is not None and p.is_dir() and not p.is_symlink()]
     if now is not None:
-        present = now.strftime(STAMP_FORMAT)
+        present = clock.stamp(now)
         runs = [p for p in runs if (run_folder_key(p.name) or ("", 0))[0] <= present]
     return sorted(runs, key=lambda p: run_folder_key(p.name) or ("", 0))
 
@@ -63,7 +64,7 @@ def apply_retention(output_dir: Path, keep: int, newest: Path, *, now: datetime 
         raise ValueError(f"keep must be at least 1, got {keep}")
     if newest.parent.resolve() != output_dir.resolve() or run_folder_key(newest.name) is None:
         raise ValueError(f"{newest} is not a run folder directly under {output_dir}")
-    now = datetime.now(UTC) if now is None else now
+    now = clock.now() if now is None else now
     future = future_run_folders(output_dir, now)
     if future:
         log.warning("retention: %d run folder(s) in %s are dated in the future and are neither counted nor "

@@ -24,7 +24,7 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def from_jsonable(cls: type[T], data: Any) -> T:
-    return _convert(cls, data)  # type: ignore[no-any-return]
+    return _convert(cls, data)
 
 
 def _convert(hint: Any, data: Any) -> Any:

@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from openpyxl import Workbook
@@ -18,6 +18,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from auditor import clock
 from auditor.model import AuditResult, Verdict
 from auditor.report.columns import SEVERITY_ORDER
 from auditor.report.history import FAILING, NEW, OPEN, RESOLVED, current_findings
@@ -87,10 +88,10 @@ def summary_numbers(result: AuditResult, accounts: pd.DataFrame) -> SummaryNumbe
 def _as_datetime(iso: str) -> datetime | str:
     """Naive UTC datetime (Excel has no time zones), or the text when it is not ISO 8601."""
     try:
-        dt = datetime.fromisoformat(iso)
+        dt = clock.parse_iso(iso)
     except (TypeError, ValueError):
         return iso
-    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+    return dt.replace(tzinfo=None)
 
 
 def _scope(result: AuditResult, n: SummaryNumbers) -> str:

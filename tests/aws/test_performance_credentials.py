@@ -14,7 +14,7 @@ from moto import mock_aws
 from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import AwsGateway, ForbiddenOperation
 from auditor.config import RunConfig
-from auditor.testing.moto_trust import enforce_role_trust
+from auditor.demo.moto_trust import enforce_role_trust
 
 AUDIT_ROLE = AuditRole("OrganizationAccountAccessRole", "/", "", "datadog-auditor")
 DATADOG_ROLE = "DatadogIntegrationRole"

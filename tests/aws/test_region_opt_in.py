@@ -16,9 +16,9 @@ from auditor.aws.account import AuditRole, ManagedPolicyCache, read_account
 from auditor.aws.gateway import READ_ONLY_OPERATIONS, AwsGateway
 from auditor.aws.lane import SideLane
 from auditor.config import RunConfig
+from auditor.demo.moto_regions import opted_in_regions
+from auditor.demo.moto_trust import enforce_role_trust
 from auditor.model import RegionOptIn
-from auditor.testing.moto_regions import opted_in_regions
-from auditor.testing.moto_trust import enforce_role_trust
 
 AUDIT_ROLE = AuditRole("OrganizationAccountAccessRole", "/", "", "test")
 DD_ROLE = "DatadogIntegrationRole"

@@ -6,7 +6,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from auditor.config import DatadogConfig
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog
 
 
 @pytest.fixture

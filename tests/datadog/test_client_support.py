@@ -17,7 +17,7 @@ from auditor.datadog import client_support
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.datadog.client_support import MIN_VERSION, OPERATIONS, installed_version, version_tuple
 from auditor.datadog.intake import ResultEvent, ResultPayload, ResultsSender
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog
 
 ROOT = Path(__file__).resolve().parents[2]
 API_CLASSES = {"v2": (AWSIntegrationApi, MetricsApi), "v1": (EventsApi,)}

@@ -18,7 +18,7 @@ from auditor.datadog.api import (
 )
 from auditor.datadog.source import uses_datadog_api
 from auditor.model import ExpectedValues
-from auditor.testing.datadog_double import API_KEY, APP_KEY, PATH, dd_access_key_account, dd_account
+from tests.doubles.datadog_double import API_KEY, APP_KEY, PATH, dd_access_key_account, dd_account
 
 PROD, DEV, GONE = "111111111111", "222222222222", "999999999999"
 

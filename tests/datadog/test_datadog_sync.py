@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditor.commands.datadog_sync import register
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
 
 PROD, DEV, SANDBOX, QA, CALM = "111111111111", "222222222222", "333333333333", "555555555555", "666666666666"
 AUDITED = ["ap-south-1", "eu-west-1", "sa-east-1", "us-east-1"]

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from auditor.datadog.api import fetch_required_permissions
-from auditor.demo import DATADOG_STANDARD_PERMISSIONS
+from auditor.demo.organization import DATADOG_STANDARD_PERMISSIONS
 
 PROBES = ("cloudwatch:GetMetricData", "ec2:DescribeInstances")
 FAST = {"backoff_seconds": 0.0}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from auditor.datadog.intake import Gauge, ResultEvent, ResultPayload, ResultsSender
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadogIntake, threaded_server
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadogIntake, threaded_server
 
 PAYLOAD = ResultPayload(
     series=(

@@ -11,7 +11,7 @@ from werkzeug import Response
 
 from auditor.datadog.api import DatadogApi, DatadogApiError, fetch_expected_values
 from auditor.datadog.retry import DatadogRetry
-from auditor.testing.datadog_double import PATH, dd_account
+from tests.doubles.datadog_double import PATH, dd_account
 
 PROD = "111111111111"
 

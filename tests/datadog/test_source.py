@@ -8,7 +8,7 @@ from pytest_httpserver import HTTPServer
 import auditor.datadog.source as source
 from auditor.config import Config, config_from_dict
 from auditor.datadog.source import load_expected_values
-from auditor.testing.datadog_double import PATH, dd_account
+from tests.doubles.datadog_double import PATH, dd_account
 
 PROD = "111111111111"
 

@@ -3,7 +3,7 @@ import urllib.request
 import pytest
 from moto.server import ThreadedMotoServer
 
-from auditor.testing.moto_trust import enforce_role_trust
+from auditor.demo.moto_trust import enforce_role_trust
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from pytest_httpserver import HTTPServer
 
 from auditor.checks.catalogue import CATALOGUE, Subject
 from auditor.cli import main
-from auditor.demo import build_demo_org
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_access_key_account, dd_account
+from auditor.demo.organization import build_demo_org
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_access_key_account, dd_account
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 REGION_CHECKS = {"scp_region_denied", "rcp_assume_role_denied", "region_indeterminate",

@@ -8,8 +8,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from auditor.cli import main
-from auditor.demo import build_demo_org
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from auditor.demo.organization import build_demo_org
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 STALE = "999999999999"

@@ -14,8 +14,8 @@ from pytest_httpserver import HTTPServer
 
 from auditor.cli import main
 from auditor.datadog.sites import DEFAULT_ROLE_NAME
-from auditor.demo import AUDIT_ROLE, DATADOG_STANDARD_PERMISSIONS, build_demo_org
-from auditor.testing.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from auditor.demo.organization import AUDIT_ROLE, DATADOG_STANDARD_PERMISSIONS, build_demo_org
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
 
 LIST_SIZE = len(DATADOG_STANDARD_PERMISSIONS)
 

@@ -20,9 +20,9 @@ import auditor.datadog.intake as intake_module
 from auditor.commands.datadog_send import run_send_results
 from auditor.commands.run import execute
 from auditor.config import Config, load_config
-from auditor.demo import build_demo_org
-from auditor.testing.datadog_double import API_KEY, FakeDatadogIntake, threaded_server
-from auditor.testing.moto_trust import enforce_role_trust
+from auditor.demo.moto_trust import enforce_role_trust
+from auditor.demo.organization import build_demo_org
+from tests.doubles.datadog_double import API_KEY, FakeDatadogIntake, threaded_server
 
 FILES_UNCHANGED = ("findings.json", "findings.csv", "regions.csv", "exclusions.json")
 # What differs between two runs of the same organization: the times, the API call counts (retries),

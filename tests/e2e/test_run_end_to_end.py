@@ -7,7 +7,7 @@ import os
 import boto3
 
 from auditor.cli import main
-from auditor.demo import build_demo_org
+from auditor.demo.organization import build_demo_org
 
 
 def write_config(tmp_path, **datadog):
@@ -67,7 +67,7 @@ def test_run_lists_every_active_account_once_and_reports_unassumable_ones(moto_s
 
 
 def test_a_fix_between_two_runs_shows_as_resolved(moto_server, tmp_path):
-    from auditor.demo import AUDIT_ROLE, DATADOG_ACCOUNT, external_id_for, trust_policy
+    from auditor.demo.organization import AUDIT_ROLE, DATADOG_ACCOUNT, external_id_for, trust_policy
 
     session = boto3.Session(region_name="us-east-1")
     org = build_demo_org(session, total_accounts=20)

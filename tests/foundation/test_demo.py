@@ -6,7 +6,7 @@ import pytest
 from auditor.cli import main
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "policies"
-PACKAGED = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
+PACKAGED = Path(__file__).resolve().parents[2] / "auditor" / "demo" / "policies"
 
 
 def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):
@@ -27,7 +27,7 @@ def test_demo_writes_a_complete_run_folder_and_says_where(tmp_path, capsys):
 def _one_account_has_not_enabled_the_audited_opt_in_region(run_dir):
     import csv
 
-    from auditor.demo import DEMO_OPT_IN_REGION, DEMO_REGIONS
+    from auditor.demo.organization import DEMO_OPT_IN_REGION, DEMO_REGIONS
 
     assert DEMO_OPT_IN_REGION in DEMO_REGIONS
     names = {a["id"]: a["name"] for a in json.loads((run_dir / "inventory.json").read_text())["inventory"]["accounts"]}

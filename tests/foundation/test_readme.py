@@ -31,3 +31,4 @@ def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "pip install --quiet -e '.[test]'" in ci
     assert "\npytest -n auto\n" in ci
+    assert "\nmypy\n" in ci and "`mypy`" in README

@@ -16,7 +16,7 @@ from auditor.policy.document import parse_policy
 from auditor.policy.matrix import RegionAnalysis
 from auditor.policy.requests import RoleFacts, assume_role_request, probe_request
 
-POLICIES = Path(__file__).resolve().parents[2] / "auditor" / "testing" / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "auditor" / "demo" / "policies"
 ORG = "o-exampleorgid"
 ROOT = "r-ab12"
 OU_PROD = "ou-ab12-11111111"

@@ -1,4 +1,4 @@
-"""The three real policies in auditor/testing/policies, region by region, action by action."""
+"""The three real policies in auditor/demo/policies, region by region, action by action."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from fault_org import Org, build_org
 from faults import Faults
 from moto import mock_aws
 
-from auditor.testing.moto_trust import enforce_role_trust
+from auditor.demo.moto_trust import enforce_role_trust
 
 
 @pytest.fixture(autouse=True)

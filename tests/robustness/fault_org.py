@@ -10,7 +10,7 @@ import boto3
 from faults import Faults
 
 from auditor.config import Config, config_from_dict
-from auditor.demo import DATADOG_PERMISSIONS
+from auditor.demo.organization import DATADOG_PERMISSIONS
 
 AUDIT_ROLE = "OrganizationAccountAccessRole"  # moto creates it in every new member account
 DD_ROLE = "DatadogIntegrationRole"

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from fault_org import Org, make_config
 
-from auditor.commands.run import EXIT_INCOMPLETE, execute
+from auditor.commands.run import execute
+from auditor.exit_codes import ExitCode
 
 STATEMENT = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::464622532012:root"}}
 DOCUMENTS = {
@@ -59,7 +60,7 @@ def test_malformed_trust_inline_and_organization_policies_become_findings(org: O
     scp = {org.management: DOCUMENTS[names[0]]}
     events.register("after-call.organizations.DescribePolicy", _swap(org, ("Policy", "Content"), scp))
     code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert code != EXIT_INCOMPLETE and run_dir is not None
+    assert code != ExitCode.INCOMPLETE and run_dir is not None
     run = json.loads((run_dir / "run.json").read_text())
     assert run["complete"] is True and run["accounts_errored"] == 0
     findings = json.loads((run_dir / "findings.json").read_text())
@@ -89,7 +90,7 @@ def test_a_5000_digit_number_in_one_trust_policy_and_the_scp_ends_in_findings_an
     events.register("after-call.organizations.DescribePolicy",
                     _swap(org, ("Policy", "Content"), {org.management: scp}))
     code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert code != EXIT_INCOMPLETE and run_dir is not None
+    assert code != ExitCode.INCOMPLETE and run_dir is not None
     run = json.loads((run_dir / "run.json").read_text())
     assert run["complete"] is True and run["accounts_errored"] == 0
     findings = json.loads((run_dir / "findings.json").read_text())

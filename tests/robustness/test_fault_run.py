@@ -17,7 +17,8 @@ from fault_org import Org, make_config
 from faults import Request
 
 import auditor.commands.run
-from auditor.commands.run import EXIT_INCOMPLETE, execute
+from auditor.commands.run import execute
+from auditor.exit_codes import ExitCode
 from auditor.lock import output_lock
 
 FILES = ("findings.json", "findings.csv", "regions.csv", "exclusions.json", "run.json", "inventory.json", "audit.xlsx")
@@ -77,10 +78,10 @@ def test_signal_mid_run_keeps_what_finished_and_marks_the_folder_incomplete(
     previous = signal.getsignal(signum)
     code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
     assert signal.getsignal(signum) is previous  # handler restored
-    assert code == EXIT_INCOMPLETE and run_dir is not None
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert run["complete"] is False and run["incomplete_reason"] == f"interrupted by {signum.name}"
-    assert run["exit_code"] == EXIT_INCOMPLETE
+    assert run["exit_code"] == ExitCode.INCOMPLETE
     assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
     errors = snapshot_errors(run_dir)
     assert set(errors) == org.all_accounts - set(reads[:2])  # the two finished ones are kept
@@ -106,7 +107,7 @@ def test_run_deadline_turns_pending_accounts_into_errors_and_exits_3(
     started = time.monotonic()
     code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
     assert time.monotonic() - started < 8
-    assert code == EXIT_INCOMPLETE and run_dir is not None
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert run["complete"] is False and "[run] run_timeout_seconds" in run["incomplete_reason"]
     assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
@@ -129,7 +130,7 @@ def test_account_deadline_gives_up_on_a_stuck_account_keeps_the_pool_going_and_d
     org.faults.add("iam.GetRole", get_role)
     cfg = make_config(run={"workers": 1, "account_timeout_seconds": 0.8})
     code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
-    assert run_dir is not None and code != EXIT_INCOMPLETE
+    assert run_dir is not None and code != ExitCode.INCOMPLETE
     run = assert_folder_whole(run_dir)
     assert run["complete"] is True
     errors = snapshot_errors(run_dir)
@@ -151,7 +152,7 @@ def test_organizations_failing_mid_pagination_exits_3_and_writes_no_run_folder(o
     org.faults.add("organizations.ListAccountsForParent", walk)
     org.faults.add("organizations.ListOrganizationalUnitsForParent", walk)
     code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert (code, run_dir) == (EXIT_INCOMPLETE, None)
+    assert (code, run_dir) == (ExitCode.INCOMPLETE, None)
     assert run_folders(tmp_path) == []
     log = (tmp_path / "auditor.log").read_text()
     assert "cannot read the organization" in log and "ServiceException" in log and "nothing was written" in log
@@ -164,7 +165,7 @@ def test_overlapping_run_on_the_same_output_folder_exits_3_without_writing(
     cfg = make_config(output={"lock": mode, "lock_timeout_seconds": 0.3})
     with output_lock(tmp_path, wait=False, timeout_seconds=0):  # the other run
         code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
-    assert (code, run_dir) == (EXIT_INCOMPLETE, None)
+    assert (code, run_dir) == (ExitCode.INCOMPLETE, None)
     assert run_folders(tmp_path) == []
     assert f"held by PID {os.getpid()}" in (tmp_path / "auditor.log").read_text()
     assert sum(org.faults.sent.values()) == 0  # not a single AWS call
@@ -209,7 +210,7 @@ def test_signal_while_the_policies_are_still_listed_keeps_every_account_read_and
 
     org.faults.add("organizations.ListTargetsForPolicy", held_listing)
     code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert code == EXIT_INCOMPLETE and run_dir is not None
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert run["complete"] is False
     assert "SIGTERM" in run["incomplete_reason"] and "policies" in run["incomplete_reason"]
@@ -237,7 +238,7 @@ def test_aws_error_while_the_policies_are_listed_keeps_every_account_read_and_ju
 
     org.faults.add("organizations.ListTargetsForPolicy", failing_listing)
     exit_code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert exit_code == EXIT_INCOMPLETE and run_dir is not None
+    assert exit_code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert run["complete"] is False
     assert code in run["incomplete_reason"] and "ListTargetsForPolicy" in run["incomplete_reason"]
@@ -268,7 +269,7 @@ def test_signal_during_the_analysis_writes_the_folder_incomplete_with_every_acco
 
     monkeypatch.setattr(auditor.analysis, "role_findings", checks_then_sigterm)
     code, run_dir = execute(make_config(), tmp_path, session=org.session, quiet=True, env={})
-    assert code == EXIT_INCOMPLETE and run_dir is not None
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert run["complete"] is False
     assert "SIGTERM" in run["incomplete_reason"] and "analysis" in run["incomplete_reason"]

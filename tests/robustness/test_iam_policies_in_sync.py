@@ -104,7 +104,7 @@ def test_stackset_template_deploys_a_role_the_auditor_can_assume_only_with_the_e
     from auditor.aws.account import AuditRole, assume
     from auditor.aws.gateway import AwsGateway
     from auditor.config import RunConfig
-    from auditor.testing.moto_trust import enforce_role_trust
+    from auditor.demo.moto_trust import enforce_role_trust
 
     with mock_aws(), enforce_role_trust():
         session = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")

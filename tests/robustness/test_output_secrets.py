@@ -19,9 +19,9 @@ from moto import mock_aws
 
 from auditor.commands.run import execute
 from auditor.config import load_config
-from auditor.demo import build_demo_org
-from auditor.testing.datadog_double import FakeDatadogIntake, threaded_server
-from auditor.testing.moto_trust import enforce_role_trust
+from auditor.demo.moto_trust import enforce_role_trust
+from auditor.demo.organization import build_demo_org
+from tests.doubles.datadog_double import FakeDatadogIntake, threaded_server
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzAUDITORSECRET"
 AUDIT_EXTERNAL_ID = "audit-ext-5b1c9e2f7d40a8"

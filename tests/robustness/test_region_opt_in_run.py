@@ -15,7 +15,7 @@ from faults import Request
 from auditor.commands.explain import explain_from_run
 from auditor.commands.render import render_run
 from auditor.commands.run import execute
-from auditor.testing.moto_regions import opted_in_regions
+from auditor.demo.moto_regions import opted_in_regions
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-east-1"]
 DENY_EU_WEST_1 = json.dumps({"Version": "2012-10-17", "Statement": [{

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from fault_org import Org, make_config
 from faults import Request
+from tqdm import tqdm
 
 from auditor.aws.gateway import AwsGateway
 from auditor.fanout import AccountStream
@@ -91,18 +93,49 @@ def test_the_streamed_fan_out_reads_exactly_the_accounts_the_scope_selects(org: 
     assert org.faults.sent["iam.GetRole"] == len(org.members) - 1  # the skipped ones are never read
 
 
-def test_the_progress_bar_is_made_once_the_tree_is_walked_and_counts_every_account_once(org: Org) -> None:
-    made: list[int] = []
-    seen: list[str] = []
+class RecordingBar:
+    """A ProgressBar that notes, at each tick, the total it had."""
 
-    def factory(total: int) -> Callable[[AccountSnapshot], None]:
-        made.append(total)
-        return lambda snap: seen.append(snap.account_id)
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.ticks: list[int | None] = []
+        self.refreshed = 0
+        self.ticked = threading.Event()
 
+    def update(self, n: int = 1) -> None:
+        self.ticks += [self.total] * n
+        self.ticked.set()
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+def test_the_progress_bar_counts_every_account_once_and_learns_the_total_once_the_tree_is_walked(org: Org) -> None:
+    bar = RecordingBar()
     cfg = make_config()
-    run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, progress_factory=factory)
-    assert made == [len(org.all_accounts)]
-    assert sorted(seen) == sorted(org.all_accounts)
+    run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, progress=bar)
+    assert len(bar.ticks) == len(org.all_accounts)
+    assert bar.total == len(org.all_accounts) and bar.refreshed == 1
+    known = [t for t in bar.ticks if t is not None]
+    assert known == [len(org.all_accounts)] * len(known)  # None (counting) until known, then the total
+
+
+def test_the_progress_bar_counts_from_the_first_account_while_the_tree_is_still_walked(org: Org) -> None:
+    bar = RecordingBar()
+    released = hold_the_ou_listing(org, bar.ticked, seconds=20)  # the members' OU: listed after the first tick
+    cfg = make_config()
+    run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, progress=bar)
+    assert released == [True]
+    assert bar.ticks[0] is None and bar.total == len(org.all_accounts) == len(bar.ticks)
+
+
+def test_tqdm_shows_the_count_then_the_total(org: Org) -> None:
+    out = io.StringIO()
+    cfg = make_config()
+    with tqdm(total=None, unit="account", file=out, mininterval=0, leave=True) as bar:
+        run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, progress=bar)
+    n = len(org.all_accounts)
+    assert f"{n}/{n}" in out.getvalue()
 
 
 def _account(n: int) -> Account:

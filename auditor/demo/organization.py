@@ -86,7 +86,7 @@ def trust_policy(principal: str | list[str] | dict[str, Any], external_id: str |
 
 
 def _shared_policy(name: str) -> str:
-    return resources.files("auditor.testing").joinpath("policies", name).read_text(encoding="utf-8")
+    return resources.files("auditor.demo").joinpath("policies", name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def build_demo_org(session: boto3.Session, total_accounts: int = 30,
                    opted_in: dict[str, set[str]] | None = None) -> DemoOrg:
     """Create the demo organization in whatever AWS `session` reaches (moto in practice).
 
-    `opted_in` (auditor.testing.moto_regions.opted_in_regions' dict) receives the accounts that have
+    `opted_in` (auditor.demo.moto_regions.opted_in_regions' dict) receives the accounts that have
     enabled DEMO_OPT_IN_REGION: all but the one planted without it."""
     org = session.client("organizations", region_name="us-east-1")
     org.create_organization(FeatureSet="ALL")

@@ -15,6 +15,7 @@ import json
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 from moto.iam.models import iam_backends
 from moto.sts.exceptions import STSClientError
@@ -74,11 +75,7 @@ def _assume_role(self: STSBackend, region_name: str, role_session_name: str, rol
 
 @contextlib.contextmanager
 def enforce_role_trust() -> Iterator[None]:
-    STSBackend.assume_role = _assume_role  # type: ignore[method-assign]
-    try:
-        with warnings.catch_warnings():
-            # moto warns that STS's model has no AccessDenied shape; AWS sends it all the same.
-            warnings.filterwarnings("ignore", message=r"Exception\(AccessDenied\)")
-            yield
-    finally:
-        STSBackend.assume_role = _original  # type: ignore[method-assign]
+    with patch.object(STSBackend, "assume_role", _assume_role), warnings.catch_warnings():
+        # moto warns that STS's model has no AccessDenied shape; AWS sends it all the same.
+        warnings.filterwarnings("ignore", message=r"Exception\(AccessDenied\)")
+        yield

@@ -12,8 +12,7 @@ import pytest
 from auditor.model import Exclusion
 from auditor.report.columns import EXCLUSION_CSV_COLUMNS
 from auditor.report.exclusions import write_exclusions
-
-from .builders import account
+from tests.policy.builders import account
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
 DENIED = Exclusion("222222222222", ("eu-west-1",), ("us-east-1", "us-west-2"))

@@ -16,7 +16,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from auditor.demo import DATADOG_STANDARD_PERMISSIONS
+from auditor.demo.organization import DATADOG_STANDARD_PERMISSIONS
 
 API_KEY = "ddapikey-0123456789abcdef0123456789abcd"
 APP_KEY = "ddappkey-fedcba9876543210fedcba9876543210abcdef01"

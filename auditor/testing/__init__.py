@@ -1,1 +1,0 @@
-"""Support for the demo, the tests and the benchmark: AWS doubles built on moto."""
