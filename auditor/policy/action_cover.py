@@ -186,7 +186,8 @@ def _alphabet(patterns: list[str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16384)
 def _tokens(pattern: str) -> tuple[str | Wild, ...]:
-    return parse_pattern(pattern, wildcards=True, variables=False).tokens  # type: ignore[return-value]
+    # Action patterns take no policy variables (variables=False), so every token is text or a wildcard.
+    return tuple(t for t in parse_pattern(pattern, wildcards=True, variables=False).tokens if isinstance(t, str | Wild))
 
 
 @lru_cache(maxsize=16384)
