@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.checks import role_findings
 from auditor.checks.analysis_error import analysis_error, not_analysed
 from auditor.checks.datadog_side import datadog_api_error_finding, datadog_findings
 from auditor.checks.regions import region_findings
+from auditor.checks.role import role_findings
 from auditor.config import Config
 from auditor.model import (
     Account,

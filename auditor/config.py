@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.config_bounds import check_aws_names, check_bounds
-from auditor.datadog.result_names import OWN_TAG_KEYS
-from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
+from auditor.facts.result_names import OWN_TAG_KEYS
+from auditor.facts.sites import DEFAULT_ROLE_NAME, SITES
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")

@@ -1,6 +1,6 @@
-"""Pure checks: plain data in, findings out (no boto3, no network, no clock, no file I/O)."""
+"""Pure checks: plain data in, findings out (no boto3, no network, no clock, no file I/O).
 
-from auditor.checks.role import role_findings
-from auditor.checks.secrets import mask_secret
-
-__all__ = ["mask_secret", "role_findings"]
+`catalogue.py` is the one table of checks; `role.role_findings` runs the role checks of one account,
+`regions.region_findings` words the region matrix's facts, `datadog_side.datadog_findings` compares
+with what Datadog holds. Import the module you need: this package re-exports nothing, so importing a
+check never runs another one's module first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.checks.secrets import mask_secret, visible
-from auditor.datadog.sites import DatadogPrincipal, datadog_principal
+from auditor.facts.sites import DatadogPrincipal, datadog_principal
 from auditor.model import Account, ExpectedValues
 
 

@@ -13,7 +13,7 @@ from auditor.checks.audited_role import AuditedRole
 from auditor.checks.catalogue import CheckId, finding
 from auditor.checks.context import RoleContext
 from auditor.checks.secrets import describe_invisible, quoted, remove_invisible
-from auditor.datadog.sites import (
+from auditor.facts.sites import (
     ALL_DATADOG_ACCOUNT_IDS,
     DEFAULT_ROLE_NAME,
     LEGACY_ROLE_NAME,

@@ -21,7 +21,7 @@ from auditor.checks.trust_view import (
     expected_arn,
     expected_matcher,
 )
-from auditor.datadog.sites import DATADOG_ACCOUNT_BY_SITE
+from auditor.facts.sites import DATADOG_ACCOUNT_BY_SITE
 from auditor.model import Finding, Status
 from auditor.policy.model import Principal, Statement
 

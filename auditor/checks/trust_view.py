@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.checks.context import RoleContext
-from auditor.datadog.sites import ALL_DATADOG_ACCOUNT_IDS, site_for_account_id
+from auditor.facts.sites import ALL_DATADOG_ACCOUNT_IDS, site_for_account_id
 from auditor.policy.model import Principal, Statement
 from auditor.policy.policy_json import load_policy_json
 from auditor.secrets import mask_external_ids_in

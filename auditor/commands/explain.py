@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.config import DEFAULT_PROBE_ACTIONS, REGION, ConfigError, load_config
-from auditor.datadog.sites import DEFAULT_ROLE_NAME, SITES
 from auditor.exit_codes import ExitCode
+from auditor.facts.sites import DEFAULT_ROLE_NAME, SITES
 from auditor.policy.explain import ExplainError, explain_region
 from auditor.terminal import shown
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from auditor.datadog.sites import DEFAULT_ROLE_NAME, LEGACY_ROLE_NAME, datadog_principal
+from auditor.facts.sites import DEFAULT_ROLE_NAME, LEGACY_ROLE_NAME, datadog_principal
 
 # ap-east-1 needs an opt-in: every demo account has enabled it but one (web-prod).
 DEMO_OPT_IN_REGION = "ap-east-1"

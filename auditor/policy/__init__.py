@@ -8,8 +8,6 @@
 - `matrix.evaluate_regions`: the account x region matrix, exclusions and the facts the region findings
   are worded from (checks/regions.py).
 - `explain.explain_region`: the decision for one account and region, level by level, as text.
+
+Import the module you need: this package re-exports nothing (a submodule import never runs a sibling).
 """
-
-from auditor.policy.document import PolicyDocument, PolicyError, parse_policy
-
-__all__ = ["PolicyDocument", "PolicyError", "parse_policy"]

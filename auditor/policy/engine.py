@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from auditor.datadog.sites import DatadogPrincipal, UnsupportedPartition, datadog_principal
+from auditor.facts.sites import DatadogPrincipal, UnsupportedPartition, datadog_principal
 from auditor.model import RCP, SCP, Account, Inventory
 from auditor.policy.chain import (
     Attached,

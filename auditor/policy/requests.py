@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from auditor.datadog.sites import DatadogPrincipal
+from auditor.facts.sites import DatadogPrincipal
 from auditor.model import Account, AccountSnapshot, Inventory
 from auditor.policy import request_keys as keys
 from auditor.policy.context import Context

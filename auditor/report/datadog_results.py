@@ -1,6 +1,6 @@
 """A run's results as Datadog series and one event: plain data from an AuditResult, no I/O, no clock.
 
-Series (gauges; names in datadog/result_names.py), every one tagged `aws_org_id:<organization>` and
+Series (gauges; names in facts/result_names.py), every one tagged `aws_org_id:<organization>` and
 with [datadog] result_tags:
 - findings.failing and findings.new: one series per check of the catalogue and its severity (tags
   `check`, `severity`), zeros included so a graph falls back to 0 when a problem is fixed; a failing
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 
 from auditor.checks.catalogue import CATALOGUE
 from auditor.datadog.intake import Gauge, ResultEvent, ResultPayload
-from auditor.datadog.result_names import (
+from auditor.facts.result_names import (
     ACCOUNT_STATES,
     ACCOUNTS,
     CHECK_TAG,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from auditor.checks import role_findings
+from auditor.checks.role import role_findings
 from auditor.config import DEFAULT_PROBE_ACTIONS
 from auditor.model import (
     Account,

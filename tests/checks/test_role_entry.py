@@ -65,7 +65,7 @@ def test_every_role_check_id_is_registered():
 
 
 def test_mask_secret_shows_only_the_last_four_characters():
-    from auditor.checks import mask_secret
+    from auditor.checks.secrets import mask_secret
 
     assert mask_secret("4f1c2e3d5a6b7c8d9e0fa1b2c3d4e5f6") == "****e5f6"
     assert mask_secret("short") == "****"

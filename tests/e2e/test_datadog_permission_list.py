@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from auditor.cli import main
-from auditor.datadog.sites import DEFAULT_ROLE_NAME
 from auditor.demo.organization import AUDIT_ROLE, DATADOG_STANDARD_PERMISSIONS, build_demo_org
+from auditor.facts.sites import DEFAULT_ROLE_NAME
 from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
 
 LIST_SIZE = len(DATADOG_STANDARD_PERMISSIONS)

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from auditor.checks.catalogue import CATALOGUE
-from auditor.datadog.result_names import METRICS
+from auditor.facts.result_names import METRICS
 from auditor.report.datadog_results import series_per_run
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

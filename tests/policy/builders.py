@@ -104,7 +104,7 @@ def probe(action: str, region: str, *, acct: Account | None = None, facts: RoleF
 
 def assume(region: str, *, acct: Account | None = None, facts: RoleFacts | None = None,
            datadog_account: str = DATADOG_US1) -> Any:
-    from auditor.datadog.sites import DatadogPrincipal
+    from auditor.facts.sites import DatadogPrincipal
 
     a = acct or account()
     inv = inventory([a], [])

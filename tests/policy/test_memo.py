@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.datadog.sites import datadog_principal
+from auditor.facts.sites import datadog_principal
 from auditor.model import RCP, SCP
 from auditor.policy.chain import evaluate_rcp_chain, evaluate_scp_chain
 from auditor.policy.engine import OrgPolicies

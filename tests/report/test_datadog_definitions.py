@@ -14,7 +14,7 @@ from datadog_api_client.model_utils import OpenApiModel
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 
-from auditor.datadog.result_names import FINDINGS_NEW, OWN_TAG_KEYS
+from auditor.facts.result_names import FINDINGS_NEW, OWN_TAG_KEYS
 from auditor.model import Severity
 from auditor.report.datadog_results import build_results
 

@@ -8,7 +8,7 @@ import pytest
 
 from auditor.checks.catalogue import CATALOGUE
 from auditor.datadog.intake import Gauge, ResultPayload
-from auditor.datadog.result_names import METRICS
+from auditor.facts.result_names import METRICS
 from auditor.model import AuditResult, Severity, Status
 from auditor.report.datadog_results import MAX_TEXT, MAX_TITLE, build_results, series_per_run
 from auditor.report.history import compare_findings

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.checks import role_findings
+from auditor.checks.role import role_findings
 from auditor.model import (
     RCP,
     SCP,
@@ -25,7 +25,7 @@ from auditor.model import (
     RoleInfo,
     Verdict,
 )
-from auditor.policy import PolicyDocument, PolicyError, parse_policy
+from auditor.policy.document import PolicyDocument, PolicyError, parse_policy
 from auditor.policy.document import role_statements as parse_trust
 from auditor.policy.matrix import evaluate_regions
 from auditor.policy.model import PolicyError as PolicyDocumentError
