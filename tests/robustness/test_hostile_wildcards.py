@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent('''
     import json, sys
     sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests/robustness"]
-    from auditor.checks import role_findings
+    from auditor.checks.role import role_findings
     from auditor.model import SCP, Account, AccountSnapshot, Inventory, OrgPolicy, OrgUnit, RoleInfo, Verdict
     from auditor.policy.matrix import evaluate_regions
 
