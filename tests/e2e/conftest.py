@@ -2,8 +2,10 @@ import urllib.request
 
 import pytest
 from moto.server import ThreadedMotoServer
+from pytest_httpserver import HTTPServer
 
 from auditor.demo.moto_trust import enforce_role_trust
+from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog
 
 
 @pytest.fixture
@@ -20,3 +22,13 @@ def moto_server(monkeypatch):
             yield url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def datadog(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeDatadog:
+    """The project's Datadog API double on loopback, with the keys in the environment as a user sets them."""
+    monkeypatch.setenv("DD_API_KEY", API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+    fake = FakeDatadog(httpserver)
+    fake.install()
+    return fake

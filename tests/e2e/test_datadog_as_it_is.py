@@ -12,26 +12,15 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import pytest
-from pytest_httpserver import HTTPServer
 
 from auditor.checks.catalogue import CATALOGUE, Subject
 from auditor.cli import main
 from auditor.demo.organization import build_demo_org
-from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_access_key_account, dd_account
+from tests.doubles.datadog_double import FakeDatadog, dd_access_key_account, dd_account
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 REGION_CHECKS = {"scp_region_denied", "rcp_assume_role_denied", "region_indeterminate",
                  "datadog_regions_include_denied"}
-
-
-@pytest.fixture
-def datadog(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeDatadog:
-    monkeypatch.setenv("DD_API_KEY", API_KEY)
-    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
-    fake = FakeDatadog(httpserver)
-    fake.install()
-    return fake
 
 
 def _org(datadog: FakeDatadog, regions_by_name: dict[str, dict], total: int = 20):

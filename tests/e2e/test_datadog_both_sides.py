@@ -4,24 +4,13 @@ import json
 import os
 
 import boto3
-import pytest
-from pytest_httpserver import HTTPServer
 
 from auditor.cli import main
 from auditor.demo.organization import build_demo_org
-from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from tests.doubles.datadog_double import dd_account
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 STALE = "999999999999"
-
-
-@pytest.fixture
-def datadog(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeDatadog:
-    monkeypatch.setenv("DD_API_KEY", API_KEY)
-    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
-    fake = FakeDatadog(httpserver)
-    fake.install()
-    return fake
 
 
 def test_findings_name_each_case_and_sync_sends_exactly_the_expected_patches(moto_server, datadog, tmp_path):

@@ -10,23 +10,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from pytest_httpserver import HTTPServer
 
 from auditor.cli import main
 from auditor.demo.organization import AUDIT_ROLE, DATADOG_STANDARD_PERMISSIONS, build_demo_org
 from auditor.facts.sites import DEFAULT_ROLE_NAME
-from tests.doubles.datadog_double import API_KEY, APP_KEY, FakeDatadog, dd_account
+from tests.doubles.datadog_double import FakeDatadog, dd_account
 
 LIST_SIZE = len(DATADOG_STANDARD_PERMISSIONS)
-
-
-@pytest.fixture
-def datadog(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeDatadog:
-    monkeypatch.setenv("DD_API_KEY", API_KEY)
-    monkeypatch.setenv("DD_APP_KEY", APP_KEY)
-    fake = FakeDatadog(httpserver)
-    fake.install()
-    return fake
 
 
 def _org(datadog: FakeDatadog) -> dict[str, str]:
