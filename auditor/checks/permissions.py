@@ -183,10 +183,8 @@ def _covers_all_resources(s: Statement) -> bool:
 
 
 def _matches(s: Statement, action: str, effect: str) -> bool:
-    if s.effect != effect or not _covers_all_resources(s):
-        return False
-    hit = any(may_overlap(p, action) and wildcard_match(p, action) for p in s.actions)
-    return hit != s.not_action
+    # Action/NotAction as the evaluator reads them (Statement.action_matches, cached per statement).
+    return s.effect == effect and _covers_all_resources(s) and s.action_matches(action)
 
 
 def _why_not_allowed(action: str, policies: list[_Policy], boundary: _Policy | None) -> tuple[str, bool]:
