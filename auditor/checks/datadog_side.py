@@ -159,16 +159,11 @@ def _regions_include_denied(inventory: Inventory, account: Account, ev: Expected
     )
 
 
-def datadog_api_error_finding(error: str | BaseException, *, management_account_id: str = "") -> Finding:
+def datadog_api_error_finding(message: str, *, management_account_id: str = "") -> Finding:
     """The run-level finding recorded when the Datadog API failed (the AWS audit still completes).
 
-    A DatadogApiError's message already names the endpoint and never the keys; any other
-    exception is shown with its type so an unexpected failure is still recognisable.
-    """
-    message = error if isinstance(error, str) else str(error)
-    # Compared by name: checks/ stays free of the API client's imports.
-    if isinstance(error, BaseException) and type(error).__name__ != "DatadogApiError":
-        message = f"{type(error).__name__}: {error}"
+    `message` is the source's error value (datadog.api.failure_text: the endpoint, never the keys;
+    an unexpected failure named by its type)."""
     account = Account(id=management_account_id, name="(Datadog API)", email="", status="", parent_id="",
                       ou_path="", chain=())
     return finding(CheckId.DATADOG_API_ERROR, account, Status.ERROR, message)

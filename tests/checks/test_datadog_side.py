@@ -136,7 +136,7 @@ def test_partition_mismatch_is_reported():
 def test_api_error_is_a_run_level_error_finding():
     f = datadog_api_error_finding("Datadog API GET /api/v2/integration/aws/accounts failed with HTTP 403")
     assert f.check == CheckId.DATADOG_API_ERROR and f.status is Status.ERROR and "HTTP 403" in f.detail
-    f = datadog_api_error_finding(TimeoutError("read timed out"), management_account_id="000000000000")
+    f = datadog_api_error_finding("TimeoutError: read timed out", management_account_id="000000000000")
     assert f.detail == "TimeoutError: read timed out" and f.account_id == "000000000000"
 
 

@@ -149,11 +149,13 @@ def test_unreachable_api_is_a_clear_error(dd_env):
 
 def test_api_failure_becomes_the_run_level_finding(httpserver: HTTPServer, dd_cfg, dd_env):
     from auditor.checks.datadog_side import datadog_api_error_finding
+    from auditor.datadog.api import failure_text
 
     httpserver.expect_request(PATH, method="GET").respond_with_json({"errors": ["Forbidden"]}, status=403)
     with pytest.raises(DatadogApiError) as err:
         fetch_expected_values(dd_cfg, dd_env)
-    f = datadog_api_error_finding(err.value)
+    assert failure_text(TimeoutError("read timed out")) == "TimeoutError: read timed out"
+    f = datadog_api_error_finding(failure_text(err.value))
     assert f.check == "datadog_api_error" and f.detail == str(err.value) and "HTTP 403" in f.detail
 
 
