@@ -20,11 +20,6 @@ from auditor.policy.context import Context
 from auditor.policy.glob import glob_text_match
 from auditor.policy.model import STRING_FAMILIES, Condition
 
-EXTERNAL_ID_MISSING = CheckId.TRUST_EXTERNAL_ID_MISSING
-EXTERNAL_ID_LOOSE = CheckId.TRUST_EXTERNAL_ID_LOOSE
-EXTERNAL_ID_MISMATCH = CheckId.TRUST_EXTERNAL_ID_MISMATCH
-EXTERNAL_ID_NOT_COMPARED = CheckId.EXTERNAL_ID_NOT_COMPARED
-
 # Condition keys whose positive test Datadog's request cannot pass: it comes from Datadog's own
 # network and organization, without MFA, tags or a web identity.
 _UNSATISFIABLE_KEYS = frozenset(
@@ -135,7 +130,7 @@ def external_id_findings(r: AuditedRole) -> list[Finding]:
     if missing:
         out.append(
             finding(
-                EXTERNAL_ID_MISSING,
+                CheckId.TRUST_EXTERNAL_ID_MISSING,
                 ctx.account,
                 Status.FAIL,
                 f"{', '.join(s.label for s in missing)} of the trust policy of {role.arn} lets Datadog assume the "
@@ -163,7 +158,7 @@ def external_id_findings(r: AuditedRole) -> list[Finding]:
     if loose:
         out.append(
             finding(
-                EXTERNAL_ID_LOOSE,
+                CheckId.TRUST_EXTERNAL_ID_LOOSE,
                 ctx.account,
                 Status.FAIL,
                 "; ".join(_dedupe(loose)) + ". Keep exactly one StringEquals sts:ExternalId condition with the id "
@@ -178,7 +173,7 @@ def external_id_findings(r: AuditedRole) -> list[Finding]:
         if with_id:
             out.append(
                 finding(
-                    EXTERNAL_ID_NOT_COMPARED,
+                    CheckId.EXTERNAL_ID_NOT_COMPARED,
                     ctx.account,
                     Status.ERROR,
                     "The trust policy's sts:ExternalId could not be compared with the id Datadog shows for this "
@@ -194,7 +189,7 @@ def external_id_findings(r: AuditedRole) -> list[Finding]:
     found = ", ".join(ctx.mask(v) for v in accepted) or "(none)"
     out.append(
         finding(
-            EXTERNAL_ID_MISMATCH,
+            CheckId.TRUST_EXTERNAL_ID_MISMATCH,
             ctx.account,
             Status.FAIL,
             f"The trust policy of {role.arn} accepts the external id {found}"

@@ -31,13 +31,9 @@ from auditor.policy.action_cover import (
     star_covers,
     uncovered_example,
 )
-from auditor.policy.document import role_statements as parse_policy
-from auditor.policy.model import PolicyError as PolicyDocumentError
-from auditor.policy.model import Statement
-from auditor.policy.model import action_pattern_matches as wildcard_match
+from auditor.policy.document import role_statements
+from auditor.policy.model import PolicyError, Statement, action_pattern_matches
 
-PERMISSIONS_MISSING = CheckId.ROLE_PERMISSIONS_MISSING
-PERMISSIONS_UNVERIFIED = CheckId.ROLE_PERMISSIONS_UNVERIFIED
 SECURITY_AUDIT_SUFFIX = ":policy/SecurityAudit"
 NAMED_IN_DETAIL = 20  # entries a detail names; the evidence lists them all
 
@@ -87,7 +83,7 @@ def permission_findings(
     if missing:
         out.append(
             finding(
-                PERMISSIONS_MISSING,
+                CheckId.ROLE_PERMISSIONS_MISSING,
                 ctx.account,
                 Status.FAIL,
                 f"The policies of {role.arn} do not allow {len(missing)} of the {len(required.actions)} permissions "
@@ -106,7 +102,7 @@ def permission_findings(
             remedies.append("write the policy's action patterns more simply (fewer `?` and `*`), then rerun")
         out.append(
             finding(
-                PERMISSIONS_UNVERIFIED,
+                CheckId.ROLE_PERMISSIONS_UNVERIFIED,
                 ctx.account,
                 Status.ERROR,
                 f"Could not confirm that {role.arn} allows {len(unconfirmed)} of the {len(required.actions)} "
@@ -171,15 +167,15 @@ def _policy(label: str, document: str | None) -> _Policy:
     if document is None:
         return _Policy(label, None, "document not available to the auditor")
     try:
-        return _Policy(label, parse_policy(document, trust=False))
-    except PolicyDocumentError as exc:
+        return _Policy(label, role_statements(document, trust=False))
+    except PolicyError as exc:
         return _Policy(label, None, f"document cannot be read ({exc})")
 
 
 def _covers_all_resources(s: Statement) -> bool:
     if s.not_resource:
-        return not any(wildcard_match(r, "*") for r in s.resources)
-    return any(wildcard_match(r, "*") for r in s.resources)
+        return not any(action_pattern_matches(r, "*") for r in s.resources)
+    return any(action_pattern_matches(r, "*") for r in s.resources)
 
 
 def _matches(s: Statement, action: str, effect: str) -> bool:
