@@ -23,8 +23,7 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.lane import SideLane
 from auditor.config import Config
 from auditor.model import Account, AccountError, AccountSnapshot
-from auditor.stop import Interrupted as Interrupted
-from auditor.stop import stop_signal_name as stop_signal_name
+from auditor.stop import Interrupted, stop_signal_name
 
 log = logging.getLogger("auditor")
 # One line per account outcome. The console shows only the warnings of this logger (an

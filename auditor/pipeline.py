@@ -23,9 +23,10 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.organization import InventoryReader, partition_of
 from auditor.config import Config, audited_regions
 from auditor.datadog.source import load_expected_values
-from auditor.fanout import AccountStream, Collected, Interrupted, collect_accounts, stop_error, stop_signal_name
+from auditor.fanout import AccountStream, Collected, collect_accounts, stop_error
 from auditor.heap import collector_paused, frozen_heap
 from auditor.model import Account, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
+from auditor.stop import Interrupted, stop_signal_name
 
 log = logging.getLogger("auditor")
 

@@ -21,7 +21,6 @@ from auditor.commands.datadog_send import RECORD_KEY, initial_record, send_after
 from auditor.config import Config, ConfigError, load_config
 from auditor.datadog.expected import ExpectedValuesError
 from auditor.exit_codes import ExitCode
-from auditor.fanout import Interrupted, stop_signal_name
 from auditor.heap import frozen_heap
 from auditor.lock import LockBusy, output_lock
 from auditor.logsetup import register_secret, setup_logging
@@ -32,6 +31,7 @@ from auditor.report.retention import apply_retention
 from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 from auditor.safefs import UnsafePath, output_folder_warning
+from auditor.stop import Interrupted, stop_signal_name
 from auditor.terminal import shown
 
 log = logging.getLogger("auditor")

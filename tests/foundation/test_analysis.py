@@ -12,8 +12,8 @@ import pytest
 import auditor.analysis
 from auditor.analysis import Analysis, analyze
 from auditor.config import config_from_dict
-from auditor.fanout import Interrupted
 from auditor.model import SCP, AccountSnapshot, RoleInfo, Status, Verdict
+from auditor.stop import Interrupted
 from tests.policy.builders import account, full_access_everywhere, inventory, policy
 
 REGIONS = ("us-east-1", "eu-west-1")
