@@ -62,7 +62,9 @@ def test_interrupted_before_the_tree_is_walked_the_accounts_not_yet_listed_are_e
         os.kill(os.getpid(), signal.SIGTERM)  # delivered to the main thread, as from cron
 
     never = threading.Event()
-    hold_the_ou_listing(org, never, seconds=1.0)  # still held when the signal lands
+    # Still held when the signal lands: the management account is read within this time even on a
+    # loaded machine (1 s was not always enough under a parallel suite); the run then waits it out.
+    hold_the_ou_listing(org, never, seconds=3.0)
     on_first_read_of(org, org.management, interrupt)
 
     def raise_interrupted(signum: int, _frame: object) -> None:
