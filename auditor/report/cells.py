@@ -3,7 +3,7 @@
 Account names, OU and policy names, role names and tags are attacker-controlled: a value starting
 with `=`, `+`, `-`, `@`, a tab, a carriage return or a line feed would be read as a formula by Excel
 or LibreOffice (CSV injection, OWASP). Such values get a leading apostrophe, the conventional
-neutraliser. The workbook applies `safe_cell` to every text cell (workbook.xl_text); every CSV is
+neutraliser. The workbook applies `safe_cell` to every text cell (xlsx.xl_text); every CSV is
 written by `write_csv` below, which applies it to every cell and quotes any value holding a CR or
 LF, so a value can never end its row and start a new one. No other module writes CSV (a test holds
 this), so a new tabular output cannot skip the rule.
