@@ -38,9 +38,11 @@ ACCOUNT_COLUMNS = [
     "account_state",
     "error",
 ]
-# exclusions.csv, then the Exclusions sheet (which adds ou_path; it said `exclude_count`: README, Migration notes)
+# exclusions.csv, then the Exclusions sheet (which adds ou_path and not_enabled; it said `exclude_count`: README,
+# Migration notes)
 EXCLUSION_CSV_COLUMNS = ("account_id", "account_name", "excluded_count", "exclude", "include_only")
-EXCLUSION_COLUMNS = ["account_id", "account_name", "ou_path", "excluded_count", "exclude", "include_only"]
+EXCLUSION_COLUMNS = ["account_id", "account_name", "ou_path", "excluded_count", "exclude", "include_only",
+                     "not_enabled"]
 POLICY_COLUMNS = [
     "policy_id",
     "name",

@@ -68,6 +68,7 @@ def exclusions_frame(result: AuditResult) -> pd.DataFrame:
                 "excluded_count": len(e.exclude),
                 "exclude": ", ".join(e.exclude),
                 "include_only": ", ".join(e.include_only) or (NOTHING_LEFT if e.exclude else ""),
+                "not_enabled": ", ".join(e.not_enabled),
             }
         )
     return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"excluded_count": "int64"})

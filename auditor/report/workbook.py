@@ -79,10 +79,11 @@ def _tables(result: AuditResult, accounts: pd.DataFrame) -> Iterator[Table]:
     yield Table(
         "Exclusions",
         "Regions to exclude in Datadog per account (denied by organization policies), and the "
-        "include_only list to set instead.",
+        "include_only list to set instead; not_enabled: audited opt-in regions the account has not "
+        "enabled (not judged, never in include_only).",
         exclusions_frame(result),
         freeze_cols=2,
-        wrap=("exclude", "include_only"),
+        wrap=("exclude", "include_only", "not_enabled"),
     )
     yield Table(
         "Policies",

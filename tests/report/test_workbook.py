@@ -276,3 +276,15 @@ def test_an_account_with_every_region_denied_says_so_instead_of_an_empty_list(tm
 def test_accounts_are_listed_worst_first(book) -> None:
     overall = [r["overall"] for r in records(book["Accounts"])]
     assert overall == ["high", "high", "medium", "not checked"]
+
+
+def test_the_exclusions_sheet_names_the_regions_an_account_has_not_enabled() -> None:
+    from auditor.report.regions import exclusions_frame
+
+    result = make_result()
+    first = result.exclusions[0]
+    opted_out = replace(first, include_only=tuple(r for r in first.include_only if r != "ap-east-1"),
+                        not_enabled=("ap-east-1",))
+    frame = exclusions_frame(replace(result, exclusions=(opted_out, *result.exclusions[1:])))
+    row = frame.set_index("account_id").loc[first.account_id]
+    assert row["not_enabled"] == "ap-east-1" and "ap-east-1" not in row["include_only"]
