@@ -23,7 +23,7 @@ from auditor.aws.gateway import AwsGateway
 from auditor.aws.lane import SideLane
 from auditor.config import Config
 from auditor.model import Account, AccountError, AccountSnapshot
-from auditor.stop import Interrupted, stop_signal_name
+from auditor.stop import Interrupted, StopGate, stop_signal_name
 
 log = logging.getLogger("auditor")
 # One line per account outcome. The console shows only the warnings of this logger (an
@@ -206,19 +206,21 @@ def collect_accounts(
     *,
     deadline: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    stops: StopGate | None = None,
 ) -> Collected:
     """Read every account the stream hands out (or every account given) concurrently.
 
     `deadline` is the whole run's (a `clock()` value; default: [run] run_timeout_seconds from now).
-    An interrupt (KeyboardInterrupt, `Interrupted`) stops the fan-out and keeps what finished.
+    A stop request held by `stops` (taken between results), or one raised by another handler
+    (KeyboardInterrupt, `Interrupted`), stops the fan-out and keeps what finished.
     If the stream fails (Organizations could not be read), its error is raised.
     """
+    stops = StopGate() if stops is None else stops
     stream = accounts if isinstance(accounts, AccountStream) else AccountStream.of(accounts)
     o = cfg.organization
     role = AuditRole(o.audit_role_name, o.audit_role_path, o.audit_role_external_id, o.session_name)
     sts = gateway.client("sts")
     cache = ManagedPolicyCache()
-    account_limit = cfg.run.account_timeout_seconds
     run_deadline = clock() + cfg.run.run_timeout_seconds if deadline is None else deadline
 
     # As wide as the fan-out: an account's opt-in read never waits behind another account's.
@@ -237,42 +239,11 @@ def collect_accounts(
     reason = ""
     # Known up front, or (streamed) the configured width: idle workers wait for the walk.
     width = cfg.run.workers if not stream.closed else min(cfg.run.workers, stream.count())
-    for _ in range(width):
-        fan.add_worker()
     try:
-        while True:
-            if stream.error is not None:
-                raise stream.error
-            if stream.closed and len(snapshots) >= stream.count():
-                break
-            now = clock()
-            while (oldest := fan.oldest_running(snapshots)) and now - oldest[0] >= account_limit:
-                snapshots[oldest[1]] = _gave_up(oldest[1], AccountError(
-                    "timeout", "AccountTimeout",
-                    f"still being read after {account_limit:g}s ([run] account_timeout_seconds)"))
-                fan.add_worker()  # the stuck thread keeps its slot; the pool keeps its width
-            if stream.closed and len(snapshots) >= stream.count():
-                break
-            if now >= run_deadline:
-                reason = f"the run deadline of {cfg.run.run_timeout_seconds:g}s ([run] run_timeout_seconds) was reached"
-                break
-            wake = min(run_deadline, oldest[0] + account_limit) if oldest else run_deadline
-            try:
-                item = fan.results.get(timeout=max(0.0, wake - now))
-            except queue.Empty:
-                continue
-            if item is _WAKE:
-                continue
-            acct, snap = cast(tuple[Account, AccountSnapshot], item)  # the queue holds these, and _WAKE
-            if acct.id in snapshots:  # finished after its deadline: already reported as a timeout
-                # ignore: the `if` narrows the error, but mypy does not narrow an expression indexed by a variable.
-                log.info("account %s: late result discarded (already reported as %s)", acct.id,
-                         snapshots[acct.id].error.code if snapshots[acct.id].error else "read")  # type: ignore[union-attr]
-                continue
-            snapshots[acct.id] = snap
-            _log_outcome(acct, snap)
-            if progress:
-                progress(snap)
+        with stops.waking(lambda: fan.results.put(_WAKE)):  # SimpleQueue.put: safe in a signal handler
+            for _ in range(width):  # inside the `try`: an interrupt may land while a thread starts
+                fan.add_worker()
+            reason = _gather(fan, stream, snapshots, stops, cfg, run_deadline, clock, progress)
     except (KeyboardInterrupt, Interrupted) as exc:
         name = stop_signal_name(exc)
         reason = f"interrupted by {name}"
@@ -282,6 +253,54 @@ def collect_accounts(
     if reason:
         _finish_early(reason, stream.listed(), fan, snapshots)
     return Collected(snapshots, cache.documents(), reason)
+
+
+def _gather(
+    fan: _FanOut,
+    stream: AccountStream,
+    snapshots: dict[str, AccountSnapshot],
+    stops: StopGate,
+    cfg: Config,
+    run_deadline: float,
+    clock: Callable[[], float],
+    progress: Callable[[AccountSnapshot], None] | None,
+) -> str:
+    """Results into `snapshots` until every account listed is done (""), or why it stopped early: a
+    stop request, the run deadline. An account past its own deadline is given up, and replaced."""
+    account_limit = cfg.run.account_timeout_seconds
+    while True:
+        if stream.error is not None:
+            raise stream.error
+        if stream.closed and len(snapshots) >= stream.count():
+            return ""
+        if name := stops.take():
+            return f"interrupted by {name}"
+        now = clock()
+        while (oldest := fan.oldest_running(snapshots)) and now - oldest[0] >= account_limit:
+            snapshots[oldest[1]] = _gave_up(oldest[1], AccountError(
+                "timeout", "AccountTimeout",
+                f"still being read after {account_limit:g}s ([run] account_timeout_seconds)"))
+            fan.add_worker()  # the stuck thread keeps its slot; the pool keeps its width
+        if stream.closed and len(snapshots) >= stream.count():
+            return ""
+        if now >= run_deadline:
+            return f"the run deadline of {cfg.run.run_timeout_seconds:g}s ([run] run_timeout_seconds) was reached"
+        wake = min(run_deadline, oldest[0] + account_limit) if oldest else run_deadline
+        try:
+            item = fan.results.get(timeout=max(0.0, wake - now))
+        except queue.Empty:
+            continue
+        if item is _WAKE:
+            continue
+        acct, snap = cast(tuple[Account, AccountSnapshot], item)  # the queue holds these, and _WAKE
+        if (earlier := snapshots.get(acct.id)) is not None:  # finished after its deadline: reported as a timeout
+            log.info("account %s: late result discarded (already reported as %s)", acct.id,
+                     earlier.error.code if earlier.error else "read")
+            continue
+        snapshots[acct.id] = snap
+        _log_outcome(acct, snap)
+        if progress:
+            progress(snap)
 
 
 def _finish_early(reason: str, listed: list[Account], fan: _FanOut, snapshots: dict[str, AccountSnapshot]) -> None:

@@ -26,7 +26,7 @@ from auditor.datadog.source import load_expected_values
 from auditor.fanout import AccountStream, Collected, collect_accounts, stop_error
 from auditor.heap import collector_paused, frozen_heap
 from auditor.model import Account, AccountSnapshot, AnalysisSettings, AuditResult, Inventory, RunInfo
-from auditor.stop import Interrupted, stop_signal_name
+from auditor.stop import Interrupted, StopGate, stop_signal_name
 
 log = logging.getLogger("auditor")
 
@@ -108,14 +108,18 @@ def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
     return tuple(first.values())
 
 
-def _read_policies(reader: InventoryReader) -> tuple[Inventory, str]:
+def _read_policies(reader: InventoryReader, stops: StopGate) -> tuple[Inventory, str]:
     """The whole inventory, and "" ; or, when a stop request or an AWS error lands while the policies
     are still being listed (after every account is read: the policies' target listings are the
     longest chains), the tree alone and why: the accounts already read are kept, and no region is
     judged. Without the tree (the walk itself failed) there is nothing to stand on: raised."""
     try:
+        while not reader.finished(timeout=0.5):  # in slices: a stop request is taken between them
+            if name := stops.take():
+                why = f"interrupted by {name} while the organization's policies were being read"
+                return _tree_alone(reader, why, Interrupted(name))
         return _deduplicated(reader.inventory(), warn=True), ""
-    except (KeyboardInterrupt, Interrupted) as exc:
+    except (KeyboardInterrupt, Interrupted) as exc:  # raised by a handler other than a StopGate
         why = f"interrupted by {stop_signal_name(exc)} while the organization's policies were being read"
         return _tree_alone(reader, why, exc)
     except (ClientError, BotoCoreError) as exc:
@@ -145,8 +149,11 @@ def _every_account(audited: tuple[Account, ...], collected: Collected) -> dict[s
     return out
 
 
-def _deadline_passed(deadline: float, seconds: float) -> str:
-    """The analysis's stop question: the run deadline, worded like the fan-out's."""
+def _stop_reason(stops: StopGate, deadline: float, seconds: float) -> str:
+    """The analysis's stop question: a stop request held by the gate, or the run deadline, worded
+    like the fan-out's."""
+    if name := stops.take():
+        return f"interrupted by {name}"
     if time.monotonic() < deadline:
         return ""
     return f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached"
@@ -196,7 +203,16 @@ def run_audit(
     *,
     env: Mapping[str, str] | None = None,
     progress: ProgressBar | None = None,
+    stops: StopGate | None = None,
 ) -> AuditResult:
+    """One audit run, from Organizations to the analysed result (nothing written).
+
+    `stops`: the installed StopGate of the caller (`auditor run`'s). From the first account read
+    on it holds stop requests, and each phase takes one where it can stop cleanly: whatever was
+    read is kept and the result is marked incomplete. Without one, a stop request is whatever the
+    signal handler raises; each phase catches it too, but not where it lands between phases.
+    """
+    stops = StopGate() if stops is None else stops
     started = clock.now_iso()
     deadline = time.monotonic() + cfg.run.run_timeout_seconds
     env = os.environ if env is None else env
@@ -216,13 +232,15 @@ def run_audit(
     regions = audited_regions(cfg, partition, gateway.regions_by_partition())
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
     # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
+    stops.hold()  # from here on something read may be lost: requests wait for a phase to take them
     with frozen_heap():
         try:
             tick = _ticking(progress, stream) if progress is not None else None  # a tqdm has no bool()
-            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], tick, deadline=deadline)
+            collected = collect_accounts(gateway, cfg, stream, partition, caller["Account"], tick, deadline=deadline,
+                                         stops=stops)
             if progress is not None:  # the walk may end after the last account was read
                 _total_known(progress, stream)
-            inventory, policies_unread = _read_policies(reader)
+            inventory, policies_unread = _read_policies(reader, stops)
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc
         scope = select_scope(inventory, cfg)
@@ -241,7 +259,7 @@ def run_audit(
                 datadog_error=expected.error,
                 datadog_inventory_complete=expected.name == "datadog_api" and not expected.error,
                 policies_unread=policies_unread,
-                should_stop=partial(_deadline_passed, deadline, cfg.run.run_timeout_seconds),
+                should_stop=partial(_stop_reason, stops, deadline, cfg.run.run_timeout_seconds),
                 required_permissions=expected.permissions,
             )
     incomplete = "; ".join(r for r in (collected.incomplete_reason, policies_unread, analysis.incomplete_reason) if r)

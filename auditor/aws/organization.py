@@ -123,6 +123,10 @@ class InventoryReader:
         """The structure if the tree is walked by now, without waiting."""
         return self._structure if self._structure_ready.is_set() else None
 
+    def finished(self, timeout: float) -> bool:
+        """Whether everything is read (or the reading failed), waiting up to `timeout` seconds."""
+        return self._done.wait(timeout)
+
     def inventory(self) -> Inventory:
         self._wait(self._done)
         assert self._inventory is not None

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 import boto3
 
@@ -31,7 +28,7 @@ from auditor.report.retention import apply_retention
 from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 from auditor.safefs import UnsafePath, output_folder_warning
-from auditor.stop import Interrupted, stop_signal_name
+from auditor.stop import Interrupted, StopGate, stop_signal_name
 from auditor.terminal import shown
 
 log = logging.getLogger("auditor")
@@ -74,38 +71,6 @@ def progress_bar(enabled: bool) -> Iterator[ProgressBar | None]:
         yield bar
 
 
-class _StopSignals:
-    """SIGTERM and SIGINT during a run.
-
-    The first one raises `Interrupted` in the main thread: the fan-out stops, keeps what
-    finished, and the run is written marked incomplete. Any later one (and any during the
-    writing) is only noted: the folder being written is finished first, never left half done.
-    """
-
-    def __init__(self) -> None:
-        self.raising = True
-        self.deferred: list[str] = []  # noted, not acted on (logged later: no logging in a handler)
-
-    def __call__(self, signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if self.raising:
-            self.raising = False
-            raise Interrupted(name)
-        self.deferred.append(name)
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():  # signals only reach the main thread
-            yield
-            return
-        previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-
-
 def execute(
     cfg: Config,
     output_dir: Path,
@@ -130,7 +95,7 @@ def execute(
     warning = output_folder_warning(output_dir)
     if warning:
         log.warning("%s", warning)
-    stop = _StopSignals()
+    stop = StopGate()
     try:
         with stop.installed(), output_lock(output_dir, wait=cfg.output.lock == "wait",
                                             timeout_seconds=cfg.output.lock_timeout_seconds, on_wait=log.warning):
@@ -153,13 +118,13 @@ def _run_locked(
     session: boto3.Session | None,
     quiet: bool,
     env: Mapping[str, str],
-    stop: _StopSignals,
+    stop: StopGate,
     log_path: Path | None,
 ) -> tuple[ExitCode, Path | None]:
     gateway = AwsGateway(cfg.run, session)
     try:
         with progress_bar(sys.stderr.isatty() and not quiet) as bar:
-            result = run_audit(cfg, gateway, env=env, progress=bar)
+            result = run_audit(cfg, gateway, env=env, progress=bar, stops=stop)
     except RunError as exc:
         log.error("%s", exc)
         return ExitCode.INCOMPLETE, None
@@ -169,7 +134,6 @@ def _run_locked(
     except ConfigError as exc:  # [regions] audited outside the partition: known once AWS said who we are
         log.error("config error: %s", exc)
         return ExitCode.USAGE, None
-    stop.raising = False  # from here on a signal waits for the folder to be written
     for e in result.expected:
         register_secret(e.external_id)
     with frozen_heap():  # the result lives until written: the report's garbage collections skip it
@@ -181,8 +145,8 @@ def _run_locked(
         except OSError as exc:
             log.error("could not write the run folder under %s: %s", output_dir, exc)
             return ExitCode.INCOMPLETE, None
-    if stop.deferred:
-        log.warning("%s received while writing: the run folder was finished first", ", ".join(stop.deferred))
+    if noted := stop.noted():  # held since the first account may be read (StopGate.hold)
+        log.warning("%s received and not acted on: the run folder was finished first", ", ".join(noted))
     if result.run.complete:
         apply_retention(output_dir, cfg.output.keep_runs, run_dir)
     else:

@@ -16,7 +16,8 @@ from tqdm import tqdm
 from auditor.aws.gateway import AwsGateway
 from auditor.fanout import AccountStream
 from auditor.model import Account, AccountSnapshot
-from auditor.pipeline import Interrupted, run_audit, select_scope
+from auditor.pipeline import run_audit, select_scope
+from auditor.stop import StopGate
 
 
 def hold_the_ou_listing(org: Org, until: threading.Event, seconds: float) -> list[bool]:
@@ -67,15 +68,11 @@ def test_interrupted_before_the_tree_is_walked_the_accounts_not_yet_listed_are_e
     hold_the_ou_listing(org, never, seconds=3.0)
     on_first_read_of(org, org.management, interrupt)
 
-    def raise_interrupted(signum: int, _frame: object) -> None:
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupted)
-    try:
+    # The gate `auditor run` installs: the request is held wherever it lands in the main thread (it
+    # may land while a worker thread is being started) and taken by the fan-out between results.
+    with StopGate().installed() as stops:
         cfg = make_config()
-        result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={})
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, stops=stops)
     assert not result.run.complete and result.run.incomplete_reason == "interrupted by SIGTERM"
     assert sorted(s.account_id for s in result.snapshots) == sorted(org.all_accounts)
     errors = {s.account_id: s.error for s in result.snapshots if s.error}
