@@ -108,16 +108,21 @@ def _unique(accounts: tuple[Account, ...]) -> tuple[Account, ...]:
     return tuple(first.values())
 
 
-def _read_policies(reader: InventoryReader, stops: StopGate) -> tuple[Inventory, str]:
-    """The whole inventory, and "" ; or, when a stop request or an AWS error lands while the policies
-    are still being listed (after every account is read: the policies' target listings are the
-    longest chains), the tree alone and why: the accounts already read are kept, and no region is
-    judged. Without the tree (the walk itself failed) there is nothing to stand on: raised."""
+def _read_policies(reader: InventoryReader, stops: StopGate, deadline: float, seconds: float) -> tuple[Inventory, str]:
+    """The whole inventory, and "" ; or, when a stop request, the run deadline or an AWS error comes
+    while the policies are still being listed (after every account is read: the policies' target
+    listings are the longest chains), the tree alone and why: the accounts already read are kept,
+    and no region is judged. Without the tree (the walk itself failed) there is nothing to stand
+    on: raised. Past the deadline with the tree not walked yet, the walk is waited for."""
     try:
         while not reader.finished(timeout=0.5):  # in slices: a stop request is taken between them
             if name := stops.take():
                 why = f"interrupted by {name} while the organization's policies were being read"
                 return _tree_alone(reader, why, Interrupted(name))
+            if time.monotonic() >= deadline and reader.structure_if_walked() is not None:
+                why = (f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached while the "
+                       "organization's policies were being read")
+                return _tree_alone(reader, why, RuntimeError(why))
         return _deduplicated(reader.inventory(), warn=True), ""
     except (KeyboardInterrupt, Interrupted) as exc:  # raised by a handler other than a StopGate
         why = f"interrupted by {stop_signal_name(exc)} while the organization's policies were being read"
@@ -240,7 +245,7 @@ def run_audit(
                                          stops=stops)
             if progress is not None:  # the walk may end after the last account was read
                 _total_known(progress, stream)
-            inventory, policies_unread = _read_policies(reader, stops)
+            inventory, policies_unread = _read_policies(reader, stops, deadline, cfg.run.run_timeout_seconds)
         except (ClientError, BotoCoreError) as exc:  # accounts are never errors: the organization is
             raise _unreadable(exc) from exc
         scope = select_scope(inventory, cfg)

@@ -284,3 +284,26 @@ def test_signal_during_the_analysis_writes_the_folder_incomplete_with_every_acco
     assert {r["account_id"] for r in rows} >= org.all_accounts - {org.management}
     assert {r["verdict"] for r in rows} == {"not_applicable"}
     assert "interrupted by SIGTERM before any account result" not in (tmp_path / "auditor.log").read_text()
+
+
+def test_run_deadline_while_the_policies_are_still_listed_keeps_every_account_read_and_judges_no_region(
+    org: Org, tmp_path: Path, release: threading.Event
+) -> None:
+    # The deadline is honoured in this phase too: the run does not wait for the listing to end.
+    def held_listing(r: Request) -> None:
+        release.wait(40)
+        return None
+
+    org.faults.add("organizations.ListTargetsForPolicy", held_listing)
+    cfg = make_config(run={"run_timeout_seconds": 6})
+    started = time.monotonic()
+    code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
+    assert time.monotonic() - started < 25  # not the listing's 40 s
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert "[run] run_timeout_seconds" in run["incomplete_reason"] and "policies" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    assert snapshot_errors(run_dir) == {}  # every account was read well within the 6 s
+    rows = list(csv.DictReader((run_dir / "regions.csv").open()))
+    assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
+    assert json.loads((run_dir / "exclusions.json").read_text()) == []
