@@ -10,15 +10,14 @@ includes a region the organization denies are touched, regions are never added u
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from auditor import clock
 from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only, regions_setting
@@ -27,12 +26,14 @@ from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
 from auditor.datadog.api import DatadogApi, DatadogApiError
 from auditor.exit_codes import ExitCode
-from auditor.model import Exclusion, ExpectedValues
+from auditor.model import ExpectedValues
 from auditor.report.files import write_json
+from auditor.report.load import RunExclusion, RunLoadError, read_exclusions
 from auditor.report.run_folder import RunFolder
 from auditor.terminal import shown
 
 log = logging.getLogger("auditor.datadog")
+T = TypeVar("T")
 
 # updated: sent and read back as sent; not_kept: Datadog stored something else; unverified: the
 # PATCH was accepted but the read-back failed. The last three and failed make the command exit 1.
@@ -43,13 +44,6 @@ FAILING = frozenset({"failed", "not_kept", "unverified"})
 
 class SyncInputError(ValueError):
     """The run folder or the arguments cannot be used; the message says which file or flag."""
-
-
-@dataclass(frozen=True)
-class RunExclusion:
-    account_id: str
-    account_name: str
-    exclusion: Exclusion
 
 
 @dataclass
@@ -303,27 +297,25 @@ def _hours(age: timedelta) -> str:
 # --- run folder ------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SyncInputError(f"{path}: not found (is --run a run folder?)") from None
-    except OSError as exc:
-        raise SyncInputError(f"{path}: cannot read: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SyncInputError(f"{path}: not valid JSON: {exc}") from None
-
-
 def _run_finished_at(run_dir: Path) -> datetime:
-    path = RunFolder(run_dir).run_json
-    data = _read_json(path)
-    value = data.get("finished_at") if isinstance(data, dict) else None
+    folder = RunFolder(run_dir)
+    data = _from_run_folder(folder.read_run_json)
+    value = data.get("finished_at")
     if not isinstance(value, str) or not value:
-        raise SyncInputError(f"{path}: \"finished_at\" is missing; expected an ISO 8601 UTC time")
+        raise SyncInputError(f"{folder.run_json}: \"finished_at\" is missing; expected an ISO 8601 UTC time")
     try:
         return clock.parse_iso(value)
     except ValueError:
-        raise SyncInputError(f"{path}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
+        raise SyncInputError(f"{folder.run_json}: \"finished_at\" = {value!r} is not an ISO 8601 time") from None
+
+
+def _from_run_folder(read: Callable[[], T]) -> T:
+    """A run folder file read by report/load.py's parser; its error as this command's usage error."""
+    try:
+        return read()
+    except RunLoadError as exc:
+        hint = " (is --run a run folder?)" if str(exc).endswith("file not found") else ""
+        raise SyncInputError(f"{exc}{hint}") from None
 
 
 def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: str) -> timedelta:
@@ -340,27 +332,7 @@ def check_run_age(run_dir: Path, cfg: DatadogConfig, now: datetime, *, advice: s
 
 def _run_exclusions(run_dir: Path) -> list[RunExclusion]:
     path = RunFolder(run_dir).exclusions_json
-    data = _read_json(path)
-    if not isinstance(data, list):
-        raise SyncInputError(f"{path}: expected a list of accounts, found {type(data).__name__}")
-    items = []
-    for i, entry in enumerate(data):
-        where = f"{path}: entry {i}"
-        if not isinstance(entry, dict):
-            raise SyncInputError(f"{where}: expected an object, found {type(entry).__name__}")
-        account_id = entry.get("account_id")
-        if not isinstance(account_id, str) or not (len(account_id) == 12 and account_id.isdigit()):
-            raise SyncInputError(f"{where}: \"account_id\" = {account_id!r} is not a 12-digit account id")
-        lists = {}
-        for key in ("exclude", "include_only", "not_enabled"):
-            value = entry.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-                raise SyncInputError(f"{where}: \"{key}\" must be a list of region names")
-            lists[key] = tuple(value)
-        name = entry.get("account_name") or ""
-        exclusion = Exclusion(account_id, lists["exclude"], lists["include_only"], lists["not_enabled"])
-        items.append(RunExclusion(account_id, str(name), exclusion))
-    return items
+    return list(_from_run_folder(lambda: read_exclusions(path)))
 
 
 def _select_accounts(items: list[RunExclusion], wanted: Sequence[str]) -> list[RunExclusion]:

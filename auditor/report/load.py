@@ -1,7 +1,8 @@
 """The parsers of a run folder's files (RunFolder.load_result puts them together), without AWS:
 the inverse of writer.write_result_files.
 
-Used to re-render a run's workbook (`auditor render`) and to compare a run with the previous one.
+Used to re-render a run's workbook (`auditor render`), to compare a run with the previous one,
+and by the `datadog` commands (run.json's finish time, exclusions.json's lists): one parser per file.
 Values in the CSV files were neutralised against formula injection on the way out (cells.safe_cell);
 that apostrophe is taken off again here so a round trip gives the original text.
 """
@@ -9,6 +10,7 @@ that apostrophe is taken off again here so a round trip gives the original text.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,20 @@ def unneutralise(value: str) -> str:
     return value
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A run folder's JSON file; RunLoadError naming the file when it is missing or unreadable."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunLoadError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise RunLoadError(f"{path}: cannot read JSON: {exc}") from None
+    except OSError as exc:
+        raise RunLoadError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RunLoadError(f"{path}: not valid JSON: {exc}") from None
 
 
 def load_findings(path: Path) -> tuple[Finding, ...]:
-    data = _read_json(path)
+    data = read_json(path)
     if not isinstance(data, list):
         raise RunLoadError(f"{path}: expected a JSON list of findings, found {type(data).__name__}")
     out = []
@@ -92,39 +97,52 @@ def load_regions_csv(path: Path) -> tuple[RegionVerdict, ...]:
     return tuple(out)
 
 
-def _regions_list(value: Any) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class RunExclusion:
+    """One entry of exclusions.json: the account's exclusion and its name as listed then."""
+
+    account_id: str
+    account_name: str
+    exclusion: Exclusion
+
+
+def read_exclusions(path: Path) -> tuple[RunExclusion, ...]:
+    """exclusions.json, entry by entry: the one reader of the file (`auditor render`, the run-over-run
+    comparison, `datadog sync-regions`). RunLoadError names the file and the entry at fault.
+
+    What is sent to Datadog comes from here, so each entry must hold a 12-digit account id and lists
+    of region names. Leniently, the list may be wrapped in an object under `accounts` or
+    `exclusions`, and a list of regions may be one ";"-separated string.
+    """
+    data = read_json(path)
+    if isinstance(data, dict):
+        data = data.get("accounts", data.get("exclusions"))
+    if not isinstance(data, list):
+        raise RunLoadError(f"{path}: expected a list of accounts, found {type(data).__name__}")
+    return tuple(_exclusion_entry(f"{path}: entry {i}", entry) for i, entry in enumerate(data))
+
+
+def _exclusion_entry(where: str, entry: Any) -> RunExclusion:
+    if not isinstance(entry, dict):
+        raise RunLoadError(f"{where}: expected an object, found {type(entry).__name__}")
+    account_id = entry.get("account_id")
+    if not isinstance(account_id, str) or not (len(account_id) == 12 and account_id.isdigit()):
+        raise RunLoadError(f"{where}: \"account_id\" = {account_id!r} is not a 12-digit account id")
+    lists = {key: _regions_list(where, key, entry.get(key, [])) for key in ("exclude", "include_only", "not_enabled")}
+    exclusion = Exclusion(account_id, lists["exclude"], lists["include_only"], lists["not_enabled"])
+    return RunExclusion(account_id, str(entry.get("account_name") or ""), exclusion)
+
+
+def _regions_list(where: str, key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return _split(value.replace(",", ";"))
-    if isinstance(value, list):
-        return tuple(str(x) for x in value)
-    if isinstance(value, dict) and isinstance(value.get("include_only"), list):
-        return tuple(str(x) for x in value["include_only"])
-    return ()
+    if isinstance(value, list) and all(isinstance(r, str) for r in value):
+        return tuple(value)
+    raise RunLoadError(f"{where}: \"{key}\" must be a list of region names")
 
 
 def load_exclusions(path: Path) -> tuple[Exclusion, ...]:
-    """exclusions.json (a list of {account_id, exclude, include_only}); () when absent.
-
-    Read leniently (a dict with an `accounts`/`exclusions` list also works): the file is owned by
-    the exclusions writer and its shape may grow.
-    """
+    """exclusions.json's exclusions; () when the file is absent."""
     if not path.exists():
         return ()
-    data = _read_json(path)
-    if isinstance(data, dict):
-        data = data.get("accounts", data.get("exclusions", []))
-    if not isinstance(data, list):
-        raise RunLoadError(f"{path}: expected a list of per-account exclusions")
-    out = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict) or not item.get("account_id"):
-            raise RunLoadError(f"{path}: entry #{i} has no account_id")
-        out.append(
-            Exclusion(
-                account_id=str(item["account_id"]),
-                exclude=_regions_list(item.get("exclude", ())),
-                include_only=_regions_list(item.get("include_only", ())),
-                not_enabled=_regions_list(item.get("not_enabled", ())),
-            )
-        )
-    return tuple(out)
+    return tuple(e.exclusion for e in read_exclusions(path))

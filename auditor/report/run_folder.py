@@ -8,7 +8,6 @@ primitives are files.py's.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +15,7 @@ from typing import Any, ClassVar
 from auditor.model import AuditResult, Finding, RunInfo
 from auditor.report.files import write_json
 from auditor.report.inventory_json import load_inventory
-from auditor.report.load import RunLoadError, load_exclusions, load_findings, load_regions_csv
+from auditor.report.load import RunLoadError, load_exclusions, load_findings, load_regions_csv, read_json
 from auditor.report.serialize import from_jsonable
 
 RUN_JSON = "run.json"
@@ -91,12 +90,7 @@ class RunFolder:
     def read_run_json(self) -> dict[str, Any]:
         """run.json as a dict; RunLoadError when it is missing, unreadable or not a JSON object."""
         path = self.run_json
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RunLoadError(f"{path}: file not found") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise RunLoadError(f"{path}: cannot read JSON: {exc}") from None
+        data = read_json(path)
         if not isinstance(data, dict):
             raise RunLoadError(f"{path}: expected a JSON object, found {type(data).__name__}")
         return data

@@ -206,7 +206,7 @@ def test_send_results_reports_a_datadog_outage_with_exit_1(org, intake, tmp_path
 def test_send_results_needs_a_run_folder_and_the_api_key(org, intake, tmp_path, capsys) -> None:
     config = _config(tmp_path, intake.url(), send=False)
     assert run_send_results(_args(tmp_path / "nope", config), env={"DD_API_KEY": API_KEY}) == 2
-    assert "run.json: not found" in capsys.readouterr().err
+    assert "run.json: file not found (is --run a run folder?)" in capsys.readouterr().err
     _, run_dir = _run(org, "nokey2", load_config(config), {})
     assert run_send_results(_args(run_dir, config), env={}, now=datetime.now(UTC)) == 2
     assert "DD_API_KEY must be set" in capsys.readouterr().err

@@ -11,7 +11,7 @@ import pytest
 
 from auditor.commands import render
 from auditor.report.history import apply_history
-from auditor.report.load import RunLoadError, load_exclusions
+from auditor.report.load import RunLoadError, load_exclusions, read_exclusions
 from auditor.report.run_folder import RunFolder
 from auditor.report.writer import write_run
 
@@ -80,8 +80,34 @@ def test_exclusions_are_read_leniently_and_absent_ones_are_empty(tmp_path: Path)
     (e,) = load_exclusions(path)
     assert (e.account_id, e.exclude, e.include_only) == (OK_ID, ("a", "b"), ("c",))
     path.write_text(json.dumps([{"exclude": []}]))
-    with pytest.raises(RunLoadError, match="entry #0 has no account_id"):
+    with pytest.raises(RunLoadError, match="entry 0: \"account_id\" = None is not a 12-digit account id"):
         load_exclusions(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "not valid JSON"),
+    ('{"other": []}', "expected a list of accounts, found NoneType"),
+    ('["x"]', "entry 0: expected an object, found str"),
+    ('[{"account_id": 12345678901}]', "entry 0: \"account_id\" = 12345678901 is not a 12-digit account id"),
+    (f'[{{"account_id": "{OK_ID}", "include_only": [1]}}]', "entry 0: \"include_only\" must be a list of region names"),
+    (f'[{{"account_id": "{OK_ID}", "exclude": {{"a": 1}}}}]', "entry 0: \"exclude\" must be a list of region names"),
+])
+def test_one_reader_refuses_an_exclusions_file_unlike_the_writers_naming_file_and_entry(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "exclusions.json"
+    path.write_text(text)
+    with pytest.raises(RunLoadError) as refused:
+        read_exclusions(path)
+    assert str(refused.value).startswith(f"{path}: ") and message in str(refused.value)
+
+
+def test_the_reader_gives_back_what_the_writer_wrote(tmp_path: Path) -> None:
+    run_dir = _run(tmp_path)
+    entries = read_exclusions(RunFolder(run_dir).exclusions_json)
+    written = json.loads(RunFolder(run_dir).exclusions_json.read_text())
+    assert [(e.account_id, e.account_name, list(e.exclusion.include_only)) for e in entries] == [
+        (w["account_id"], w.get("account_name", ""), w["include_only"]) for w in written]
 
 
 def test_render_keeps_the_run_over_run_comparison(tmp_path: Path) -> None:
