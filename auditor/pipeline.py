@@ -236,8 +236,8 @@ def run_audit(
     # Before any account is read: a region name outside the partition is a config error (exit 2).
     regions = audited_regions(cfg, partition, gateway.regions_by_partition())
     log.info("reading the accounts as Organizations lists them, with %d workers", cfg.run.workers)
-    # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
     stops.hold()  # from here on something read may be lost: requests wait for a phase to take them
+    # Clients, service models and the tree live to the end of the run: the GC need not walk them again.
     with frozen_heap():
         try:
             tick = _ticking(progress, stream) if progress is not None else None  # a tqdm has no bool()
