@@ -42,7 +42,8 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     def dump(fh: IO[bytes]) -> None:
         # Streamed to the file in pandas' chunks: regions.csv at 10,000 accounts is ~200 MB, and
         # a whole-file string plus its encoded copy would double the run's peak memory.
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        # A lone surrogate (JSON's "\\ud800" in AWS or Datadog text) cannot be UTF-8: shown escaped.
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="backslashreplace", newline="")
         # CRLF line ends: the csv module quotes any field holding a character of the line
         # terminator, so a bare CR or LF in a value stays inside its quoted cell (with "\n" alone a
         # bare CR went out unquoted and split the row for readers that take CR as a line end).

@@ -22,6 +22,7 @@ is never typed as a formula or an error, whatever it holds (`_text_cell`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,9 @@ def _font_for(hex_colour: str) -> Font:
 
 
 _RISKY_START = (*FORMULA_PREFIXES, "#")
+# A lone surrogate (JSON's "\\ud800" in AWS or Datadog text) cannot be written as XML: the workbook
+# would not be saved at all.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def xl_text(value: Any) -> Any:
@@ -79,7 +83,7 @@ def xl_text(value: Any) -> Any:
         return value
     if value.isprintable() and len(value) <= MAX_CELL_TEXT and not value.startswith(_RISKY_START):
         return value  # the common case, decided without a regex
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    value = _SURROGATE.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
     if len(value) > MAX_CELL_TEXT:
         value = value[:MAX_CELL_TEXT] + " …[truncated]"
     if value in ERROR_CODES:
