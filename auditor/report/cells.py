@@ -21,12 +21,22 @@ import pandas as pd
 from auditor.report.files import write_atomic
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Excel holds at most 32,767 characters in a cell, and Python's csv module reads at most 131,072 by
+# default: a longer value (a trust policy naming thousands of principals) is cut with a mark. The
+# JSON files keep every value whole.
+MAX_CELL_TEXT = 32_000
+TRUNCATED = " …[truncated]"
+
+
+def capped(value: str) -> str:
+    return value[:MAX_CELL_TEXT] + TRUNCATED if len(value) > MAX_CELL_TEXT else value
 
 
 def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = capped(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def csv_frame(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
