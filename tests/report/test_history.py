@@ -149,3 +149,15 @@ def test_a_previous_run_file_nested_too_deep_to_parse_is_skipped_not_a_crash(tmp
     assert previous is not None and previous.name == "20250301T020000Z"
     with pytest.raises(RunLoadError, match=f"{name}: not valid JSON"):
         read_json(broken / name)
+
+
+def test_an_output_folder_that_cannot_be_listed_has_no_previous_run_instead_of_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The output folder replaced by a file (or unreadable) while the audit ran: listing it raised
+    NotADirectoryError out of the run as an internal error; now the run goes on to report what it
+    cannot write, like any other write failure."""
+    out = tmp_path / "reports"
+    out.write_text("not a folder")
+    assert load_previous_run(out) is None
+    assert "history:" in caplog.text and str(out) in caplog.text
