@@ -91,6 +91,20 @@ class ConsoleNoise(logging.Filter):
 class PrivateLogHandler(ConcurrentRotatingFileHandler):
     """concurrent-log-handler opening the log and its lock file only through open_private."""
 
+    _write_failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """The log file unwritable mid-run (its folder removed or replaced, a full disk): one line on
+        stderr, not logging's traceback for every later record. The console handler goes on."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._write_failed:
+            self._write_failed = True
+            print(shown(f"auditor: cannot write the log at {self.baseFilename}: {exc.strerror or exc}; "
+                        "later log lines reach the console only"), file=sys.stderr)
+
     def do_open(self, mode: str | None = None) -> TextIOWrapper:
         mode = mode or self.mode
         flags = os.O_WRONLY | (os.O_TRUNC if mode.startswith("w") else os.O_APPEND)

@@ -7,15 +7,17 @@ or forge lines, or make a name read differently from what it is. `shown` turns e
 into its Python escape (`\\x1b`, `\\r`, `\\u202e`), so the text stays readable and nothing acts.
 
 UNSAFE is the one list of such characters: C0 and C1 controls, DEL, zero-width and bidi
-controls (Trojan Source), line and paragraph separators and the byte-order mark.
+controls (Trojan Source), line and paragraph separators, the byte-order mark, and lone surrogates
+(JSON's "\\ud800" decodes to one; printed raw, it makes print() and the log handler raise).
 """
 
 from __future__ import annotations
 
 import re
 
-UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_UNSAFE_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_NOT_CONTROL_BUT_UNSAFE = r"\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ud800-\udfff\ufeff"
+UNSAFE = re.compile(rf"[\x00-\x1f{_NOT_CONTROL_BUT_UNSAFE}]")
+_UNSAFE_BUT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f{_NOT_CONTROL_BUT_UNSAFE}]")
 
 
 def _escape(match: re.Match[str]) -> str:

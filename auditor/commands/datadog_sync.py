@@ -153,12 +153,21 @@ def _sync(
         return ExitCode.USAGE
     with api:
         try:
-            current = {ev.account_id: ev for ev in api.list_accounts()}
+            listed = api.list_accounts()
         except DatadogApiError as exc:
             print(shown(f"error: {exc}"), file=sys.stderr)
             log.error("sync-regions: %s", exc)
             return ExitCode.FAILED
+        configs: dict[str, list[str]] = {}
+        for ev in listed:
+            configs.setdefault(ev.account_id, []).append(ev.datadog_config_id)
+        current = {ev.account_id: ev for ev in reversed(listed)}  # the first, as the run reads it
         plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
+        for plan in plans:
+            if len(configs.get(plan.account_id, ())) > 1:  # which one Datadog uses is not ours to guess
+                plan.action, plan.proposed = "failed", None
+                plan.error = (f"Datadog holds account {plan.account_id} in {len(configs[plan.account_id])} configs "
+                              f"({', '.join(configs[plan.account_id])}): not changed; remove the duplicate in Datadog")
         for plan in plans:
             if plan.action == "would_update" and args.apply:
                 _apply(api, plan)

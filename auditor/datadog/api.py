@@ -270,6 +270,11 @@ class DatadogApi:
                 f"Datadog API {endpoint}: unexpected response: {self._scrub(str(exc))[:300]}",
                 endpoint=endpoint,
             ) from None
+        except (TypeError, ValueError) as exc:  # the client raises these on some answers that break its schema
+            raise DatadogApiError(
+                f"Datadog API {endpoint}: unexpected response ({type(exc).__name__}: {self._scrub(str(exc))[:300]})",
+                endpoint=endpoint,
+            ) from None
 
     def _error(self, endpoint: str, status: int, exc: ApiException, attempts: int) -> DatadogApiError:
         hint = {
@@ -299,36 +304,64 @@ def _error_text(body: Any) -> str:
 
 
 def _expected_values(item: Mapping[str, Any], endpoint: str) -> ExpectedValues:
-    attrs = item.get("attributes") or {}
-    account_id = str(attrs.get("aws_account_id") or "")
+    """One account config as the auditor uses it. Datadog's answer is untrusted input: a field of the
+    wrong type (a number in include_only, a list as role name) is one DatadogApiError naming the config
+    and the field, not a TypeError deep in the checks or the writers that loses the run."""
+    config = item.get("id")
+
+    def bad(field: str, value: Any, expected: str) -> DatadogApiError:  # the type only: it may hold an external id
+        return DatadogApiError(f"Datadog API {endpoint}: account config {str(config)[:80]!r}: {field} is "
+                               f"{type(value).__name__}, not {expected}", endpoint=endpoint)
+
+    def mapping(value: Any, field: str) -> Mapping[str, Any]:
+        if value is not None and not isinstance(value, Mapping):
+            raise bad(field, value, "an object")
+        return value or {}
+
+    def text(value: Any, field: str) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise bad(field, value, "a string")
+        return value
+
+    attrs = mapping(item.get("attributes"), "attributes")
+    raw_id = attrs.get("aws_account_id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | None):
+        raise bad("aws_account_id", raw_id, "an account id")
+    account_id = str(raw_id or "")
     if not account_id:
         raise DatadogApiError(
-            f"Datadog API {endpoint}: account config {item.get('id')!r} has no aws_account_id",
+            f"Datadog API {endpoint}: account config {config!r} has no aws_account_id",
             endpoint=endpoint,
         )
-    auth = attrs.get("auth_config") or {}
-    regions = attrs.get("aws_regions")
-    include_all: bool | None = None
+    auth = mapping(attrs.get("auth_config"), "auth_config")
+    include_all: bool | None = True  # no aws_regions: the API's documented default
     include_only: tuple[str, ...] = ()
-    if isinstance(regions, Mapping):
+    if attrs.get("aws_regions") is not None:
+        regions, include_all = mapping(attrs["aws_regions"], "aws_regions"), None
         if "include_only" in regions:
-            include_all, include_only = False, tuple(regions.get("include_only") or ())
+            listed = regions.get("include_only") or []
+            odd = [r for r in listed if not isinstance(r, str)] if isinstance(listed, list) else [listed]
+            if odd:
+                raise bad("aws_regions.include_only (or an item)", odd[0], "a list of region names")
+            include_all, include_only = False, tuple(listed)
         elif "include_all" in regions:
-            include_all = bool(regions["include_all"])
-    else:
-        include_all = True  # the API's documented default
+            if not isinstance(regions["include_all"], bool):
+                raise bad("aws_regions.include_all", regions["include_all"], "true or false")
+            include_all = regions["include_all"]
     # auth_config is a role (role_name, external_id) or access keys (access_key_id and a secret we never read).
-    access_key_id = auth.get("access_key_id") or None
+    access_key_id = text(auth.get("access_key_id"), "auth_config.access_key_id") or None
+    role_name = text(auth.get("role_name"), "auth_config.role_name")
+    external_id = text(auth.get("external_id"), "auth_config.external_id")
     return ExpectedValues(
         account_id=account_id,
-        role_name=None if access_key_id else auth.get("role_name"),
-        external_id=None if access_key_id else auth.get("external_id"),
-        partition=str(attrs.get("aws_partition") or "aws"),
+        role_name=None if access_key_id else role_name,
+        external_id=None if access_key_id else external_id,
+        partition=text(attrs.get("aws_partition"), "aws_partition") or "aws",
         regions_include_all=include_all,
         regions_include_only=include_only,
         source=SOURCE,
-        datadog_config_id=str(item.get("id") or ""),
-        access_key_id=str(access_key_id) if access_key_id else None,
+        datadog_config_id=str(config or ""),
+        access_key_id=access_key_id,
     )
 
 

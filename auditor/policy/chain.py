@@ -17,6 +17,7 @@ from auditor.policy.model import PolicyDocument, Statement
 from auditor.policy.statement import Request, StatementMemo
 
 ALLOWED, DENIED, INDETERMINATE = "allowed", "denied", "indeterminate"
+MAX_CITED = 10  # statements a headline cites by name; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,11 @@ def _explicit_deny(denies: list[StatementOutcome], levels: tuple[LevelOutcome, .
     if not hard:
         return None
     cited = "; ".join(f"{o.cite()}: {o.truth.why}" for o in hard)
+    # The headline is one cell of regions.csv per account and region: the first statements and a count,
+    # not thousands of citations (the summary, which `auditor explain` prints, keeps them all).
+    more = f"; and {len(hard) - MAX_CITED:,} more statements" if len(hard) > MAX_CITED else ""
     return Decision(DENIED, f"explicit Deny: {cited}", _ids(hard), levels=levels, kind=kind,
-                    headline="explicit Deny by " + "; ".join(o.cite() for o in hard))
+                    headline="explicit Deny by " + "; ".join(o.cite() for o in hard[:MAX_CITED]) + more)
 
 
 def evaluate_scp_chain(chain: Chain, req: Request, memo: StatementMemo | None = None) -> Decision:

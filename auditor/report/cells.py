@@ -21,12 +21,22 @@ import pandas as pd
 from auditor.report.files import write_atomic
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Excel holds at most 32,767 characters in a cell, and Python's csv module reads at most 131,072 by
+# default: a longer value (a trust policy naming thousands of principals) is cut with a mark. The
+# JSON files keep every value whole.
+MAX_CELL_TEXT = 32_000
+TRUNCATED = " …[truncated]"
+
+
+def capped(value: str) -> str:
+    return value[:MAX_CELL_TEXT] + TRUNCATED if len(value) > MAX_CELL_TEXT else value
 
 
 def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = capped(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def csv_frame(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
@@ -42,7 +52,8 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     def dump(fh: IO[bytes]) -> None:
         # Streamed to the file in pandas' chunks: regions.csv at 10,000 accounts is ~200 MB, and
         # a whole-file string plus its encoded copy would double the run's peak memory.
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        # A lone surrogate (JSON's "\\ud800" in AWS or Datadog text) cannot be UTF-8: shown escaped.
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="backslashreplace", newline="")
         # CRLF line ends: the csv module quotes any field holding a character of the line
         # terminator, so a bare CR or LF in a value stays inside its quoted cell (with "\n" alone a
         # bare CR went out unquoted and split the row for readers that take CR as a line end).

@@ -74,7 +74,9 @@ def write_text(path: Path, text: str) -> Path:
 def write_json(path: Path, data: Any) -> Path:
     def dump(fh: IO[bytes]) -> None:
         # Streamed (json.dump writes piece by piece): no whole-document string in memory.
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+        # A lone surrogate (AWS or Datadog text holding JSON's "\\ud800") cannot be UTF-8: written
+        # as a backslash escape it is JSON's own escape for it, so the value reads back exactly.
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="backslashreplace", newline="\n")
         json.dump(data, text, indent=2, sort_keys=False, ensure_ascii=False, default=str)
         text.write("\n")
         text.flush()

@@ -63,7 +63,12 @@ def load_previous_run(output_dir: Path, *, before: str | None = None,
                       now: datetime | None = None) -> PreviousRun | None:
     """The newest complete run folder stamped before `now` (default: the clock; and named before
     `before`, when given) with readable findings."""
-    for run_dir in reversed(list_run_folders(output_dir, now=clock.now() if now is None else now)):
+    try:
+        run_dirs = list_run_folders(output_dir, now=clock.now() if now is None else now)
+    except OSError as exc:  # replaced by a file, unreadable: writing the new folder will say what is wrong
+        log.warning("history: cannot list %s (%s); findings not compared", output_dir, exc.strerror)
+        return None
+    for run_dir in reversed(run_dirs):
         if before is not None and run_dir.name >= before:
             continue
         if not _complete(run_dir):

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.model import AccountSnapshot, AuditResult, ExpectedValues, Inventory
 from auditor.policy.policy_json import PolicyJsonError, load_policy_json
+from auditor.report.load import RunLoadError, read_json
 from auditor.report.serialize import from_jsonable, to_jsonable
 from auditor.secrets import mask_external_ids_in, mask_secret
 
@@ -61,11 +62,16 @@ def inventory_to_dict(result: AuditResult) -> dict[str, Any]:
 def load_inventory(path: str | Path) -> tuple[Inventory, dict[str, AccountSnapshot], dict[str, Any]]:
     """(inventory, snapshots by account id, the rest of the file) from a run's inventory.json file."""
     p = Path(path)
-    data = json.loads(p.read_text(encoding="utf-8"))
+    data = read_json(p)  # RunLoadError naming the file: unreadable, not JSON, nested too deep
+    if not isinstance(data, dict):
+        raise RunLoadError(f"{p}: expected a JSON object, found {type(data).__name__}")
     if data.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{p}: unsupported inventory format {data.get('format_version')!r}")
-    inventory = from_jsonable(Inventory, data["inventory"])
-    snaps = {s["account_id"]: from_jsonable(AccountSnapshot, s) for s in data["snapshots"]}
-    meta = {k: v for k, v in data.items() if k not in ("inventory", "snapshots")}
-    meta["expected"] = [from_jsonable(ExpectedValues, e) for e in data.get("expected", [])]
+        raise RunLoadError(f"{p}: unsupported inventory format {data.get('format_version')!r}")
+    try:
+        inventory = from_jsonable(Inventory, data["inventory"])
+        snaps = {s["account_id"]: from_jsonable(AccountSnapshot, s) for s in data["snapshots"]}
+        meta = {k: v for k, v in data.items() if k not in ("inventory", "snapshots")}
+        meta["expected"] = [from_jsonable(ExpectedValues, e) for e in data.get("expected", [])]
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a hand-edited or damaged file
+        raise RunLoadError(f"{p}: not a valid inventory: {type(exc).__name__}: {exc}") from None
     return inventory, snaps, meta

@@ -39,7 +39,7 @@ def read_json(path: Path) -> Any:
         raise RunLoadError(f"{path}: file not found") from None
     except OSError as exc:
         raise RunLoadError(f"{path}: cannot read: {exc.strerror}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise RunLoadError(f"{path}: not valid JSON: {exc}") from None
 
 

@@ -22,6 +22,7 @@ is never typed as a formula or an error, whatever it holds (`_text_cell`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,11 +38,10 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from auditor.report.cells import FORMULA_PREFIXES, safe_cell
+from auditor.report.cells import FORMULA_PREFIXES, MAX_CELL_TEXT, capped, safe_cell
 
 HEADER_ROW = 3
 FIRST_DATA_ROW = HEADER_ROW + 1
-MAX_CELL_TEXT = 32_000  # Excel holds at most 32,767 characters in a cell
 MAX_WIDTH, WRAP_WIDTH, MIN_WIDTH = 45, 60, 10
 MAX_LINES, LINE_HEIGHT = 8, 15.0  # wrapped rows grow up to 8 lines of 15 pt; the cell holds the rest
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -69,6 +69,9 @@ def _font_for(hex_colour: str) -> Font:
 
 
 _RISKY_START = (*FORMULA_PREFIXES, "#")
+# A lone surrogate (JSON's "\\ud800" in AWS or Datadog text) cannot be written as XML: the workbook
+# would not be saved at all.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def xl_text(value: Any) -> Any:
@@ -79,9 +82,8 @@ def xl_text(value: Any) -> Any:
         return value
     if value.isprintable() and len(value) <= MAX_CELL_TEXT and not value.startswith(_RISKY_START):
         return value  # the common case, decided without a regex
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if len(value) > MAX_CELL_TEXT:
-        value = value[:MAX_CELL_TEXT] + " …[truncated]"
+    value = _SURROGATE.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    value = capped(value)
     if value in ERROR_CODES:
         return "'" + value
     return safe_cell(value)

@@ -208,3 +208,37 @@ def test_base_url_comes_from_api_url_then_site_then_dd_site():
         "https://api.ap1.datadoghq.com"
     assert base_url(DatadogConfig(), {"DD_SITE": "datadoghq.eu"}) == "https://api.datadoghq.eu"
     assert base_url(DatadogConfig(), {}) == "https://api.datadoghq.com"
+
+
+def _with(attributes: dict[str, object]) -> dict[str, object]:
+    item = dd_account("cfg-odd", PROD, "DatadogIntegrationRole", "ext")
+    item["attributes"] = {**item["attributes"], **attributes}  # type: ignore[dict-item]
+    return item
+
+
+@pytest.mark.parametrize(("attributes", "field"), [
+    ({"aws_regions": {"include_only": ["us-east-1", 7, None, {"a": 1}]}}, "include_only"),
+    ({"aws_regions": {"include_only": "us-east-1"}}, "include_only"),
+    ({"aws_regions": {"include_all": "false"}}, "include_all"),
+    ({"aws_regions": ["us-east-1"]}, "aws_regions"),
+    ({"auth_config": {"role_name": ["DatadogIntegrationRole"], "external_id": "ext"}}, "role_name"),
+    ({"auth_config": {"role_name": "DatadogIntegrationRole", "external_id": 5}}, "external_id"),
+    ({"auth_config": {"access_key_id": {"id": "AKIA"}}}, "access_key_id"),
+    ({"auth_config": ["role"]}, "auth_config"),
+    ({"aws_partition": ["aws"]}, "aws_partition"),
+    ({"aws_account_id": {"id": PROD}}, "aws_account_id"),
+])
+def test_an_account_config_with_a_field_of_the_wrong_type_is_one_clear_error_naming_it(
+    fake_dd, dd_cfg, dd_env, attributes, field
+):
+    fake_dd.accounts = [_with(attributes), dd_account("cfg-dev", DEV, "DatadogIntegrationRole", "ext-dev")]
+    with pytest.raises(DatadogApiError, match=f"account config 'cfg-odd'.*{field}"):
+        fetch_expected_values(dd_cfg, dd_env)
+
+
+@pytest.mark.parametrize("data", [["not an object"], [1], [None]], ids=["string", "number", "null"])
+def test_a_list_answer_whose_items_are_not_objects_is_a_datadog_api_error(httpserver: HTTPServer, dd_cfg, dd_env,
+                                                                            data):
+    httpserver.expect_request(PATH, method="GET").respond_with_json({"data": data})
+    with pytest.raises(DatadogApiError, match="unexpected response"):
+        fetch_expected_values(dd_cfg, dd_env)

@@ -235,3 +235,16 @@ def test_a_failed_read_back_is_unverified_and_fails_the_command(datadog, run_dir
     assert plans[DEV]["action"] == "unverified" and plans[PROD]["action"] == "updated"
     assert "could not be read back" in plans[DEV]["error"]
     assert "GET /api/v2/integration/aws/accounts/cfg-dev" in plans[DEV]["error"] and "1 unverified" in out
+
+
+def test_an_account_datadog_holds_twice_is_not_changed_and_fails_naming_both_configs(datadog, run_dir, config_file):
+    """Two Datadog configs for one AWS account: sync-regions took the last one while the run judged the
+    first, so --apply patched a config the run never looked at and left the other collecting denied
+    regions. Which one Datadog uses is not for the auditor to guess."""
+    datadog.accounts.append(dd_account("cfg-dev-2", DEV, "DatadogIntegrationRole", "e2"))
+    code, out = _sync(run_dir, config_file, "--apply")
+    assert code == 1
+    assert [cid for cid, _ in datadog.patches] == ["cfg-prod"]  # the other accounts still apply
+    dev = {a["account_id"]: a for a in _record(run_dir)["accounts"]}[DEV]
+    assert dev["action"] == "failed" and "cfg-dev" in dev["error"] and "cfg-dev-2" in dev["error"]
+    assert f"{DEV} (dev): failed" in out

@@ -58,3 +58,9 @@ def test_console_and_log_file_show_aws_text_escaped(tmp_path: Path, capfd: pytes
         assert r"\x1b[2J\u202eevil\rname" in out
         assert r"not authorized\nINFO forged line" in out  # a newline in AWS text cannot forge a log line
         assert r"boom \x1b[31m" in out  # the traceback too, its own line structure kept
+
+
+def test_shown_escapes_a_lone_surrogate_so_the_text_can_be_printed() -> None:
+    text = shown("name\ud800x\udfff")
+    assert text == r"name\ud800x\udfff"
+    text.encode("utf-8")  # print() to a UTF-8 terminal or log raises on a raw surrogate

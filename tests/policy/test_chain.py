@@ -201,3 +201,14 @@ def test_rcp_resource_is_the_role_arn() -> None:
 
     assert evaluate_rcp_chain(rcp("arn:aws:iam::*:role/Datadog*"), assume("eu-west-1")).outcome == DENIED
     assert evaluate_rcp_chain(rcp("arn:aws:iam::*:role/admin/*"), assume("eu-west-1")).outcome == ALLOWED
+
+
+def test_a_deny_by_thousands_of_statements_has_a_bounded_headline_naming_how_many_more() -> None:
+    """The headline is regions.csv's reason: one cell per account and region. Citing all 5,000 statements
+    made a 370,000-character cell, past csv's default field limit and Excel's 32,767 characters."""
+    many = attached("p-many", doc(*(dict(stmt("Deny"), Sid=f"S{i}") for i in range(5000))), "many")
+    decision = evaluate_scp_chain(chain("SCP", [FULL, many]), probe(METRICS, "eu-west-1"))
+    assert decision.outcome == DENIED
+    assert len(decision.headline) < 2000
+    assert "'S0'" in decision.headline and "4,990 more" in decision.headline
+    assert "'S4999'" in decision.summary  # the full reasoning (auditor explain) keeps every statement

@@ -5,6 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from auditor.checks.catalogue import CheckId
 from auditor.model import Severity, Status
@@ -15,7 +16,7 @@ from auditor.report.history import (
     load_previous_run,
     unverified_accounts,
 )
-from auditor.report.load import load_findings
+from auditor.report.load import RunLoadError, load_findings, read_json
 from auditor.report.workbook import write_workbook
 from auditor.report.writer import write_run
 
@@ -135,3 +136,28 @@ def test_unreadable_findings_fall_back_to_the_run_before(tmp_path: Path) -> None
     (broken / "findings.json").write_text('[{"account_id": 1}]')
     previous = load_previous_run(tmp_path)
     assert previous is not None and previous.name == "20250301T020000Z"
+
+
+@pytest.mark.parametrize("name", ["findings.json", "run.json"])
+def test_a_previous_run_file_nested_too_deep_to_parse_is_skipped_not_a_crash(tmp_path: Path, name: str) -> None:
+    """A hand-edited or corrupted file of 100,000 nested brackets made json raise RecursionError (not a
+    ValueError): the new run ended with exit 3 and wrote nothing."""
+    _fake_run(tmp_path, "20250301T020000Z", [FIXED])
+    broken = _fake_run(tmp_path, "20250302T020000Z", [STILL])
+    (broken / name).write_text("[" * 100_000 + "]" * 100_000)
+    previous = load_previous_run(tmp_path)
+    assert previous is not None and previous.name == "20250301T020000Z"
+    with pytest.raises(RunLoadError, match=f"{name}: not valid JSON"):
+        read_json(broken / name)
+
+
+def test_an_output_folder_that_cannot_be_listed_has_no_previous_run_instead_of_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The output folder replaced by a file (or unreadable) while the audit ran: listing it raised
+    NotADirectoryError out of the run as an internal error; now the run goes on to report what it
+    cannot write, like any other write failure."""
+    out = tmp_path / "reports"
+    out.write_text("not a folder")
+    assert load_previous_run(out) is None
+    assert "history:" in caplog.text and str(out) in caplog.text

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from auditor.cli import main
 from auditor.commands import render
+from auditor.exit_codes import ExitCode
 from auditor.report.history import apply_history
 from auditor.report.load import RunLoadError, load_exclusions, read_exclusions
 from auditor.report.run_folder import RunFolder
@@ -115,3 +117,17 @@ def test_render_keeps_the_run_over_run_comparison(tmp_path: Path) -> None:
     loaded = RunFolder(run_dir).load_result()
     assert loaded.run.compared_with and any(f.change == "resolved" for f in loaded.findings)
     assert replace(loaded, findings=()).run.compared_with == loaded.run.compared_with
+
+
+@pytest.mark.parametrize("text", ["[]", "[" * 100_000 + "]" * 100_000, '{"format_version": 1, "inventory": []}'],
+                         ids=["list", "nested-too-deep", "inventory-a-list"])
+@pytest.mark.parametrize("command", ["render", "explain"])
+def test_render_and_explain_name_a_corrupt_inventory_instead_of_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, command: str
+) -> None:
+    run_dir = _run(tmp_path)
+    (run_dir / "inventory.json").write_text(text)
+    where = ["--account", OK_ID, "--region", "eu-west-1"] if command == "explain" else []
+    argv = [command, "--run", str(run_dir), *where]
+    assert main(argv) == ExitCode.USAGE
+    assert str(run_dir / "inventory.json") in capsys.readouterr().err  # exit 2 with the file named, not 3

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from auditor.model import Exclusion
-from auditor.report.cells import FORMULA_PREFIXES
+from auditor.report.cells import FORMULA_PREFIXES, csv_frame, write_csv
 from auditor.report.findings import findings_frame
 from auditor.report.regions import regions_frame
 from auditor.report.writer import write_run
@@ -105,3 +105,15 @@ def test_no_module_writes_a_csv_or_sheet_except_through_the_cell_rule() -> None:
                     continue
                 offenders.append(f"{path.relative_to(AUDITOR)}:{node.lineno} {node.attr}")
     assert not offenders
+
+
+def test_a_csv_cell_is_capped_like_a_workbook_cell_so_csv_readers_and_excel_take_the_file(tmp_path: Path) -> None:
+    """5,000 extra principals in a trust policy made a 160,000-character detail: past the csv module's
+    default field limit (131,072: csv.Error on read) and Excel's 32,767 characters per cell. findings.json
+    keeps the whole text."""
+    huge = "arn:aws:iam::123456789012:root, " * 6000
+    path = write_csv(tmp_path / "t.csv", csv_frame(["detail", "next"], [[huge, "kept"]]))
+    with path.open(newline="", encoding="utf-8") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert len(row["detail"]) < 32_767 and row["detail"].startswith(huge[:30_000])
+    assert row["detail"].endswith("[truncated]") and row["next"] == "kept"
