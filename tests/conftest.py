@@ -18,13 +18,6 @@ for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "DD_API_KEY", "DD_APP_KEY", "DD_S
     os.environ.pop(var, None)
 
 
-@pytest.fixture
-def shared_policies_dir():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[1] / "auditor" / "testing" / "policies"
-
-
 @pytest.fixture(autouse=True)
 def _light_describe_regions():
     """moto answers ec2 DescribeRegions (each account's region opt-in status, read once per account)
@@ -33,3 +26,17 @@ def _light_describe_regions():
 
     with opted_in_regions():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_outlives_its_test():
+    """A run's console handler holds the sys.stderr of its test (pytest's capture, closed after it):
+    left on the "auditor" logger, a later test's log lines would reach a closed stream and print
+    logging's error traceback into that test's stderr."""
+    import logging
+
+    yield
+    root = logging.getLogger("auditor")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
