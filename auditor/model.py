@@ -252,6 +252,10 @@ class ExpectedValues:
     # Datadog reaches the account with an IAM user's access keys instead of a role (`auth_config` holds
     # `access_key_id`). Only the key id is kept: the secret key is never read.
     access_key_id: str | None = None
+    # Datadog's further account configs for the same AWS account (API source), in Datadog's order: the
+    # values above are the first config's. Non-empty: which config Datadog uses is not for the auditor
+    # to guess, so nothing is sent to any of them (datadog_account_duplicated says to keep one).
+    other_config_ids: tuple[str, ...] = ()
 
     @property
     def uses_access_keys(self) -> bool:

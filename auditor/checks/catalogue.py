@@ -53,6 +53,7 @@ class CheckId(StrEnum):
     DATADOG_ACCOUNT_MISSING = "datadog_account_missing"
     DATADOG_REGIONS_INCLUDE_DENIED = "datadog_regions_include_denied"
     DATADOG_PARTITION_MISMATCH = "datadog_partition_mismatch"
+    DATADOG_ACCOUNT_DUPLICATED = "datadog_account_duplicated"
     DATADOG_API_ERROR = "datadog_api_error"
     SCP_REGION_DENIED = "scp_region_denied"
     RCP_ASSUME_ROLE_DENIED = "rcp_assume_role_denied"
@@ -247,6 +248,15 @@ _SPECS: tuple[CheckSpec, ...] = (
         "Datadog's AWS partition for the account differs from the organization's",
         "Fix the account's partition in Datadog's AWS integration "
         "(delete the account there and add it again in the right partition).",
+    ),
+    CheckSpec(
+        CheckId.DATADOG_ACCOUNT_DUPLICATED,
+        Subject.DATADOG,
+        Severity.MEDIUM,
+        "Datadog monitors this AWS account in more than one account config",
+        "Keep one config for the account in Datadog's AWS integration and delete the others: Datadog collects "
+        "the account's metrics once per config, and a region or role change may go to a config it does not "
+        "use. Until then sync-regions and datadog_patches.json change none of them.",
     ),
     CheckSpec(
         CheckId.DATADOG_API_ERROR,

@@ -52,6 +52,8 @@ def datadog_findings(
         if account is None or not account.active:
             out.append(_not_in_org(ev, account))
             continue
+        if ev.other_config_ids:
+            out.append(_duplicated(ev, account))
         if ev.partition and ev.partition != partition:
             out.append(
                 finding(
@@ -77,7 +79,24 @@ def datadog_findings(
     return out
 
 
+def _configs(ev: ExpectedValues) -> tuple[str, ...]:
+    """Every Datadog config id of the account, the one the run judged first."""
+    return (ev.datadog_config_id, *ev.other_config_ids)
+
+
+def _duplicated(ev: ExpectedValues, account: Account) -> Finding:
+    configs = _configs(ev)
+    return finding(
+        CheckId.DATADOG_ACCOUNT_DUPLICATED, account, Status.FAIL,
+        f"Datadog holds this account in {len(configs)} account configs ({', '.join(configs)}). The run judged "
+        f"the first ({ev.datadog_config_id}); nothing is sent to any of them until one is left.",
+        evidence=json.dumps({"kept": ev.datadog_config_id, "others": list(ev.other_config_ids)}),
+    )
+
+
 def _not_in_org(ev: ExpectedValues, account: Account | None) -> Finding:
+    """One finding for a Datadog entry the organization does not hold active: every config of it goes,
+    so a duplicate is named here rather than in a second finding saying to keep one."""
     if account is None:
         account = Account(
             id=ev.account_id, name="(not in organization)", email="", status="", parent_id="", ou_path="",
@@ -86,8 +105,11 @@ def _not_in_org(ev: ExpectedValues, account: Account | None) -> Finding:
         detail = "Datadog monitors this account, but the organization has no such account (stale entry)."
     else:
         detail = f"Datadog monitors this account, but its status in the organization is {account.status}."
-    return finding(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, account, Status.FAIL, detail,
-                   evidence=json.dumps({"datadog_config_id": ev.datadog_config_id}))
+    evidence: dict[str, object] = {"datadog_config_id": ev.datadog_config_id}
+    if ev.other_config_ids:
+        detail += f" Datadog holds it in {len(_configs(ev))} account configs ({', '.join(_configs(ev))})."
+        evidence["other_config_ids"] = list(ev.other_config_ids)
+    return finding(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, account, Status.FAIL, detail, evidence=json.dumps(evidence))
 
 
 def denied_in_datadog(ev: ExpectedValues, exclusion: Exclusion) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from auditor.checks.datadog_side import denied_in_datadog, proposed_include_only
 from auditor.checks.include_only import NO_REGION_LEFT, include_only_to_propose
 from auditor.checks.include_only import REASON as NO_REGION_REASON
 from auditor.config import ConfigError, DatadogConfig, load_config
-from auditor.datadog.api import DatadogApi, DatadogApiError
+from auditor.datadog.api import DatadogApi, DatadogApiError, by_account
 from auditor.exit_codes import ExitCode
 from auditor.model import ExpectedValues
 from auditor.report.files import write_json
@@ -158,16 +158,15 @@ def _sync(
             print(shown(f"error: {exc}"), file=sys.stderr)
             log.error("sync-regions: %s", exc)
             return ExitCode.FAILED
-        configs: dict[str, list[str]] = {}
-        for ev in listed:
-            configs.setdefault(ev.account_id, []).append(ev.datadog_config_id)
-        current = {ev.account_id: ev for ev in reversed(listed)}  # the first, as the run reads it
+        current = by_account(listed)  # the run's rule: the first config, the others named
         plans = [_plan(item, current.get(item.account_id), args.allow_widen) for item in accounts]
         for plan in plans:
-            if len(configs.get(plan.account_id, ())) > 1:  # which one Datadog uses is not ours to guess
+            ev = current.get(plan.account_id)
+            if ev is not None and ev.other_config_ids:  # which one Datadog uses is not ours to guess
+                configs = (ev.datadog_config_id, *ev.other_config_ids)
                 plan.action, plan.proposed = "failed", None
-                plan.error = (f"Datadog holds account {plan.account_id} in {len(configs[plan.account_id])} configs "
-                              f"({', '.join(configs[plan.account_id])}): not changed; remove the duplicate in Datadog")
+                plan.error = (f"Datadog holds account {plan.account_id} in {len(configs)} configs "
+                              f"({', '.join(configs)}): not changed; remove the duplicate in Datadog")
         for plan in plans:
             if plan.action == "would_update" and args.apply:
                 _apply(api, plan)

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -212,31 +213,20 @@ class DatadogApi:
     def _get_page(self, path: str, query: list[tuple[str, str]]) -> dict[str, Any]:
         headers: dict[str, str] = {"Accept": "application/json"}
         for auth in self._client.configuration.auth_settings().values():
-            if auth.get("in") == "header" and auth.get("value") and auth.get("key") in (
-                "DD-API-KEY",
-                "DD-APPLICATION-KEY",
-            ):
+            if (auth.get("in") == "header" and auth.get("value")
+                    and auth.get("key") in ("DD-API-KEY", "DD-APPLICATION-KEY")):
                 headers[auth["key"]] = auth["value"]
-        resp = self._client.call_api(
-            path,
-            "GET",
-            query_params=query,
-            header_params=headers,
-            response_type=(AWSAccountsResponse,),
-            return_http_data_only=True,
-            check_type=True,
-            request_timeout=self._client.configuration.request_timeout,
-        )
+        resp = self._client.call_api(path, "GET", query_params=query, header_params=headers,
+                                     response_type=(AWSAccountsResponse,), return_http_data_only=True,
+                                     check_type=True, request_timeout=self._client.configuration.request_timeout)
         return resp.to_dict()
 
     def _same_host_path(self, link: str, endpoint: str) -> tuple[str, list[tuple[str, str]]]:
         """Path and query of a `links.next`; the keys are only ever sent to our own host."""
         target, ours = urlsplit(urljoin(self.url + "/", link)), urlsplit(self.url)
         if (target.scheme, target.netloc) != (ours.scheme, ours.netloc):
-            raise DatadogApiError(
-                f"Datadog API {endpoint}: next page is on another host ({target.netloc}); not followed",
-                endpoint=endpoint,
-            )
+            raise DatadogApiError(f"Datadog API {endpoint}: next page is on another host ({target.netloc}); "
+                                  "not followed", endpoint=endpoint)
         return target.path, parse_qsl(target.query, keep_blank_values=True)
 
     def _call(self, endpoint: str, fn: Callable[[], T], *, attempts: int = 0) -> T:
@@ -365,20 +355,29 @@ def _expected_values(item: Mapping[str, Any], endpoint: str) -> ExpectedValues:
     )
 
 
+def by_account(values: Sequence[ExpectedValues]) -> DatadogAccounts:
+    """Account id -> its first config in Datadog's order, the others' ids in `other_config_ids`: the one
+    rule for an AWS account Datadog holds in several configs (the run, the patches and sync-regions)."""
+    grouped: dict[str, list[ExpectedValues]] = {}
+    for ev in values:
+        grouped.setdefault(ev.account_id, []).append(ev)
+    accounts: DatadogAccounts = {}
+    for account_id, (first, *others) in grouped.items():
+        if others:
+            log.warning("Datadog holds AWS account %s in %d account configs (%s); the first is audited, none "
+                        "is changed", account_id, 1 + len(others),
+                        ", ".join(ev.datadog_config_id for ev in (first, *others)))
+        accounts[account_id] = replace(first, other_config_ids=tuple(ev.datadog_config_id for ev in others))
+    return accounts
+
+
 def fetch_expected_values(
     cfg: DatadogConfig, env: Mapping[str, str] | None = None, **client_kwargs: Any
 ) -> DatadogAccounts:
     """Account id -> what Datadog holds for it. Raises DatadogApiError (keys missing, API failure)."""
     env = os.environ if env is None else env
     with DatadogApi.from_config(cfg, env, **client_kwargs) as api:
-        values = api.list_accounts()
-    accounts: DatadogAccounts = {}
-    for ev in values:
-        if ev.account_id in accounts:
-            log.warning("Datadog holds AWS account %s twice (configs %s and %s); using the first",
-                        ev.account_id, accounts[ev.account_id].datadog_config_id, ev.datadog_config_id)
-            continue
-        accounts[ev.account_id] = ev
+        accounts = by_account(api.list_accounts())
     log.info("Datadog API: %d AWS account configs read from %s", len(accounts), base_url(cfg, env))
     return accounts
 

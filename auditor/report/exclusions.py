@@ -24,8 +24,8 @@ so a reader can tell "audited, all fine" from "not audited": the latter has no r
   `datadog_accounts_without_regions` says why.
 - `datadog_patches.json`: `{aws_account_id: entry}` for every account Datadog should change (see
   `patch_entries`): the request Datadog's API takes (`method`, `path` with Datadog's config id,
-  `body`), or why there is none (`status` `config_id_unknown` keeps the body, `no_region_left` has
-  none).
+  `body`), or why there is none (`status` `config_id_unknown` and `duplicate_config` keep the body,
+  `no_region_left` has none).
 
 Every file is written to a temporary name in the run folder and renamed into place.
 """
@@ -82,6 +82,7 @@ def terraform_locals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 PATCH_METHOD = "PATCH"
 PATCH_PATH = "/api/v2/integration/aws/accounts/{aws_account_config_id}"
+DUPLICATE_CONFIG = "duplicate_config"  # Datadog holds the account in several configs: nothing is sent
 
 
 def patch_body(aws_account_id: str, include_only: Sequence[str]) -> dict[str, Any]:
@@ -106,8 +107,9 @@ def patch_entries(
 
     Which accounts and which list: `_needs_change` and `_proposed` (what sync-regions sends). Each
     entry says `status`: `ready` (method, path and body as sent), `config_id_unknown` (the body, but
-    no path: the CSV source holds no config id, or Datadog does not monitor the account) or
-    `no_region_left` (no request at all, `note` says why).
+    no path: the CSV source holds no config id, or Datadog does not monitor the account),
+    `duplicate_config` (the body, but no method or path: Datadog holds the account in several configs,
+    `note` names them; sync-regions refuses it too) or `no_region_left` (no request at all, `note` says why).
     """
     out: dict[str, Any] = {}
     for e in sorted(exclusions, key=lambda e: e.account_id):
@@ -125,6 +127,9 @@ def patch_entries(
         }
         if regions is None:
             entry.update(status=NO_REGION_LEFT, method=None, path=None, body=None, note=REASON)
+        elif ev is not None and ev.other_config_ids:
+            entry.update(status=DUPLICATE_CONFIG, method=None, path=None, body=patch_body(e.account_id, regions),
+                         note=_why_duplicate(ev))
         elif config_id:
             entry.update(status="ready", method=PATCH_METHOD,
                          path=PATCH_PATH.format(aws_account_config_id=config_id),
@@ -158,6 +163,13 @@ def _current(ev: ExpectedValues | None) -> dict[str, Any] | None:
     if ev is None or ev.regions_include_all is None:
         return None
     return {"include_all": True} if ev.regions_include_all else {"include_only": sorted(ev.regions_include_only)}
+
+
+def _why_duplicate(ev: ExpectedValues) -> str:
+    configs = ", ".join((ev.datadog_config_id, *ev.other_config_ids))
+    return (f"Datadog holds this account in {1 + len(ev.other_config_ids)} account configs ({configs}): keep one "
+            "in Datadog's AWS integration and delete the others first (which one Datadog uses is not known), "
+            "then run the audit again")
 
 
 def _why_no_config_id(account_id: str, ev: ExpectedValues | None, datadog_api_source: bool) -> str:

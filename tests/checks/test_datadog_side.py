@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -58,7 +59,7 @@ def _by_check(findings):
 def test_datadog_side_checks_are_in_the_catalogue_with_their_subject():
     for check in (CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, CheckId.DATADOG_ACCOUNT_MISSING,
                   CheckId.DATADOG_REGIONS_INCLUDE_DENIED, CheckId.DATADOG_PARTITION_MISMATCH,
-                  CheckId.DATADOG_API_ERROR):
+                  CheckId.DATADOG_API_ERROR, CheckId.DATADOG_ACCOUNT_DUPLICATED):
         assert CATALOGUE[check].subject is Subject.DATADOG
     assert CATALOGUE[CheckId.DATADOG_ACCOUNT_MISSING].severity is Severity.INFO
 
@@ -124,6 +125,25 @@ def test_every_included_region_denied_says_nothing_is_left():
     f = found[(CheckId.DATADOG_REGIONS_INCLUDE_DENIED, PROD)]
     assert "no region left" in f.detail and "an empty include_only is never proposed" in f.detail
     assert json.loads(f.evidence)["proposed"] == "no_region_left"  # never {"include_only": []}
+
+
+def test_an_account_datadog_holds_in_several_configs_fails_naming_every_config_kept_one_first():
+    dup = replace(_ev(DEV), other_config_ids=("cfg-dev-2", "cfg-dev-3"))
+    found = _run([_ev(PROD), dup, _ev(SANDBOX)], audited=(PROD, SANDBOX))  # judged even when not audited
+    [f] = [f for f in found if f.check == CheckId.DATADOG_ACCOUNT_DUPLICATED]
+    assert (f.account_id, f.account_name, f.status, f.severity) == (DEV, "dev", Status.FAIL, Severity.MEDIUM)
+    assert "cfg-222222222222, cfg-dev-2, cfg-dev-3" in f.detail and "3 account configs" in f.detail
+    assert json.loads(f.evidence) == {"kept": "cfg-222222222222", "others": ["cfg-dev-2", "cfg-dev-3"]}
+    assert f.title == CATALOGUE[CheckId.DATADOG_ACCOUNT_DUPLICATED].title
+
+
+def test_a_stale_account_in_several_configs_names_them_all_in_its_not_in_org_finding():
+    dup = replace(_ev(GONE), other_config_ids=("cfg-gone-2",))
+    found = _run([_ev(PROD), _ev(DEV), _ev(SANDBOX), dup])
+    assert [f.check for f in found if f.account_id == GONE] == [CheckId.DATADOG_ACCOUNT_NOT_IN_ORG]  # delete all
+    f = _by_check(found)[(CheckId.DATADOG_ACCOUNT_NOT_IN_ORG, GONE)]
+    assert "cfg-999999999999, cfg-gone-2" in f.detail
+    assert json.loads(f.evidence) == {"datadog_config_id": "cfg-999999999999", "other_config_ids": ["cfg-gone-2"]}
 
 
 def test_partition_mismatch_is_reported():

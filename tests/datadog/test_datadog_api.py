@@ -14,6 +14,7 @@ from auditor.datadog.api import (
     DatadogApi,
     DatadogApiError,
     base_url,
+    by_account,
     fetch_expected_values,
 )
 from auditor.datadog.source import uses_datadog_api
@@ -242,3 +243,25 @@ def test_a_list_answer_whose_items_are_not_objects_is_a_datadog_api_error(httpse
     httpserver.expect_request(PATH, method="GET").respond_with_json({"data": data})
     with pytest.raises(DatadogApiError, match="unexpected response"):
         fetch_expected_values(dd_cfg, dd_env)
+
+
+def test_one_aws_account_in_several_configs_keeps_the_first_and_names_the_others_once(caplog):
+    """Datadog can hold one AWS account in several account configs: the first (Datadog's order) is the
+    one the run judges, the others' ids travel with it so every consumer can refuse or report it."""
+    values = [ExpectedValues(DEV, datadog_config_id="cfg-a"), ExpectedValues(PROD, datadog_config_id="cfg-p"),
+              ExpectedValues(DEV, datadog_config_id="cfg-b"), ExpectedValues(DEV, datadog_config_id="cfg-c")]
+    with caplog.at_level(logging.WARNING, logger="auditor.datadog"):
+        got = by_account(values)
+    assert list(got) == [DEV, PROD]
+    assert got[DEV].datadog_config_id == "cfg-a" and got[DEV].other_config_ids == ("cfg-b", "cfg-c")
+    assert got[PROD] == values[1]  # a lone config is kept as it is
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert DEV in warning and "cfg-a, cfg-b, cfg-c" in warning
+
+
+def test_fetch_marks_an_account_held_in_two_configs(fake_dd, dd_cfg, dd_env):
+    fake_dd.accounts = [dd_account("cfg-dev", DEV, "R", "e1"), dd_account("cfg-prod", PROD, "R", "e2"),
+                        dd_account("cfg-dev-2", DEV, "R", "e3")]
+    got = fetch_expected_values(dd_cfg, dd_env)
+    assert (got[DEV].datadog_config_id, got[DEV].other_config_ids) == ("cfg-dev", ("cfg-dev-2",))
+    assert got[DEV].external_id == "e1" and got[PROD].other_config_ids == ()

@@ -4,6 +4,7 @@ for an account with no region left (shared with sync-regions and the finding).""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from datadog_api_client.model_utils import data_to_dict
@@ -73,6 +74,19 @@ def test_an_account_datadog_does_not_monitor_gets_no_invented_path(tmp_path: Pat
     entry = _write(tmp_path)[0][NOT_IN_DD]
     assert entry["status"] == "config_id_unknown" and entry["path"] is None and entry["datadog_config_id"] is None
     assert "Datadog does not monitor this account" in entry["note"]
+
+
+def test_an_account_datadog_holds_in_two_configs_is_never_ready_and_names_both(tmp_path: Path) -> None:
+    """Which config Datadog uses is not the run's to guess: no path, the body kept, keep one first."""
+    api = [replace(ev, other_config_ids=("cfg-all-2",)) if ev.account_id == ALL_ON else ev for ev in API]
+    patches, tf = _write(tmp_path, api)
+    entry = patches[ALL_ON]
+    assert entry["status"] == "duplicate_config" and entry["method"] is None and entry["path"] is None
+    assert entry["datadog_config_id"] == "cfg-all"
+    assert entry["body"]["data"]["attributes"]["aws_regions"] == {"include_only": ["eu-west-1", "us-east-1"]}
+    assert "cfg-all, cfg-all-2" in entry["note"] and "keep one" in entry["note"]
+    assert patches[NARROW]["status"] == "ready"  # the other accounts are untouched
+    assert tf["datadog_include_only_regions"][ALL_ON] == ["us-east-1", "eu-west-1"]  # keyed by AWS account id
 
 
 def test_csv_source_patches_keep_the_body_and_say_the_config_id_is_unknown(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from auditor.cli import main
 from auditor.commands import render
 from auditor.exit_codes import ExitCode
+from auditor.model import ExpectedValues
 from auditor.report.history import apply_history
 from auditor.report.load import RunLoadError, load_exclusions, read_exclusions
 from auditor.report.run_folder import RunFolder
@@ -55,6 +56,17 @@ def test_load_result_round_trips_what_the_writer_wrote(tmp_path: Path) -> None:
     assert loaded.run == result.run and loaded.inventory == result.inventory
     assert loaded.snapshots[0].role is not None
     assert "****" in loaded.snapshots[0].role.trust_policy  # the saved inventory is masked
+
+
+def test_inventory_json_keeps_datadog_s_other_configs_and_an_older_file_without_them_loads(tmp_path: Path) -> None:
+    result = replace(make_result(), expected=(
+        ExpectedValues(OK_ID, "DatadogIntegrationRole", datadog_config_id="cfg-a", other_config_ids=("cfg-b",)),))
+    run_dir = write_run(result, tmp_path)
+    assert RunFolder(run_dir).load_result().expected[0].other_config_ids == ("cfg-b",)
+    inventory = json.loads((run_dir / "inventory.json").read_text())
+    del inventory["expected"][0]["other_config_ids"]  # as a run from before the field wrote it
+    (run_dir / "inventory.json").write_text(json.dumps(inventory))
+    assert RunFolder(run_dir).load_result().expected[0].other_config_ids == ()
 
 
 def test_render_names_the_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
