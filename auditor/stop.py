@@ -44,27 +44,25 @@ class StopGate:
       The phases ask `take()` at points where they can stop cleanly (the fan-out between results,
       the policies' wait between slices, the analysis between accounts) and say why they stopped.
 
-    Only the first request is acted on; every later one (and one that arrives after the last
-    phase asked) is only `noted()`: the run folder being written is finished first. `wake`
-    callbacks run inside the handler, so they must be safe there (`queue.SimpleQueue.put` is).
+    Each request is acted on once, by the phase that takes it: a first SIGTERM during the collection
+    stops the fan-out, and a second one cuts the wait for the policies' listing that follows. One
+    that no phase takes (it arrives once the analysis is done) is only `noted()`: the run folder
+    being written is finished first. `wake` callbacks run inside the handler, so they must be safe
+    there (`queue.SimpleQueue.put` is).
     """
 
     def __init__(self) -> None:
         self._holding = False
-        self._first = ""  # the request acted on, or to be acted on
-        self._taken = False
-        self._noted: list[str] = []
+        self._raised = False  # the one request raised before `hold()`
+        self._pending: list[str] = []  # received while holding, not taken yet (signal names, in order)
         self._wakers: list[Callable[[], object]] = []
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if self._first:
-            self._noted.append(name)
-            return
-        self._first = name
-        if not self._holding:
-            self._taken = True
+        if not self._holding and not self._raised:
+            self._raised = True
             raise Interrupted(name)
+        self._pending.append(name)
         for wake in tuple(self._wakers):
             wake()
 
@@ -87,15 +85,12 @@ class StopGate:
         self._holding = True
 
     def take(self) -> str:
-        """The signal's name of a request not acted on yet, which the caller now acts on; else ""."""
-        if self._first and not self._taken:
-            self._taken = True
-            return self._first
-        return ""
+        """The signal's name of the oldest request not acted on, which the caller now acts on; else ""."""
+        return self._pending.pop(0) if self._pending else ""
 
     def noted(self) -> list[str]:
         """Requests received and not acted on, in order."""
-        return ([] if self._taken or not self._first else [self._first]) + self._noted
+        return list(self._pending)
 
     @contextmanager
     def waking(self, wake: Callable[[], object]) -> Iterator[None]:

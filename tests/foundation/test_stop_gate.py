@@ -21,12 +21,11 @@ def test_before_hold_the_first_request_raises_at_once_and_later_ones_are_only_no
         with pytest.raises(Interrupted) as raised:
             send(signum)
         assert raised.value.signal_name == signum.name
-        send(signal.SIGTERM)  # a second one raises nothing
-        assert gate.take() == ""
+        send(signal.SIGTERM)  # a second one raises nothing: it waits for a phase to take it
         assert gate.noted() == ["SIGTERM"]
 
 
-def test_once_holding_a_request_raises_nothing_and_is_taken_exactly_once() -> None:
+def test_once_holding_a_request_raises_nothing_and_each_is_taken_exactly_once_in_order() -> None:
     with StopGate().installed() as gate:
         gate.hold()
         assert gate.take() == ""
@@ -34,8 +33,10 @@ def test_once_holding_a_request_raises_nothing_and_is_taken_exactly_once() -> No
         assert gate.take() == "SIGTERM"
         assert gate.take() == ""
         send(signal.SIGINT)
-        assert gate.take() == ""
-        assert gate.noted() == ["SIGINT"]
+        send(signal.SIGTERM)
+        assert gate.noted() == ["SIGINT", "SIGTERM"]
+        assert gate.take() == "SIGINT"  # a second request: the next phase acts on it
+        assert gate.noted() == ["SIGTERM"]
 
 
 def test_a_held_request_no_phase_took_is_noted() -> None:
@@ -52,8 +53,9 @@ def test_wake_callbacks_run_when_a_request_is_held_and_only_within_their_block()
         gate.hold()
         with gate.waking(lambda: woken.append("in")):
             send(signal.SIGTERM)
-            send(signal.SIGTERM)  # noted: the wake is for the request to act on
-        assert woken == ["in"]
+            send(signal.SIGINT)
+        send(signal.SIGTERM)
+        assert woken == ["in", "in"]
 
 
 def test_the_previous_handlers_are_back_after_the_block() -> None:

@@ -307,3 +307,36 @@ def test_run_deadline_while_the_policies_are_still_listed_keeps_every_account_re
     rows = list(csv.DictReader((run_dir / "regions.csv").open()))
     assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
     assert json.loads((run_dir / "exclusions.json").read_text()) == []
+
+
+def test_a_second_stop_request_cuts_the_wait_for_the_policies_listing(
+    org: Org, tmp_path: Path, release: threading.Event
+) -> None:
+    # The first SIGTERM stops the collection; the run then waits for the policies' listing (held
+    # here for 40 s). A second SIGTERM, as from an operator pressing Ctrl-C again, ends that wait.
+    reads: list[str] = []
+
+    def get_role(r: Request) -> None:
+        if r.attempt == 1:
+            reads.append(r.account)
+            if len(reads) == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+                threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        return None
+
+    def held_listing(r: Request) -> None:
+        release.wait(40)
+        return None
+
+    org.faults.add("iam.GetRole", get_role)
+    org.faults.add("organizations.ListTargetsForPolicy", held_listing)
+    started = time.monotonic()
+    code, run_dir = execute(make_config(run={"workers": 1}), tmp_path, session=org.session, quiet=True, env={})
+    assert time.monotonic() - started < 25  # not the listing's 40 s
+    assert code == ExitCode.INCOMPLETE and run_dir is not None
+    run = assert_folder_whole(run_dir)
+    assert run["incomplete_reason"].startswith("interrupted by SIGTERM; ")
+    assert "policies" in run["incomplete_reason"]
+    assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
+    rows = list(csv.DictReader((run_dir / "regions.csv").open()))
+    assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
