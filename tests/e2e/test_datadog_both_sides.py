@@ -1,13 +1,13 @@
 """Both sides at once: a moto organization over HTTP and a local Datadog API double."""
 
 import json
-import os
 
 import boto3
 
 from auditor.cli import main
 from auditor.demo.organization import build_demo_org
 from tests.doubles.datadog_double import dd_account
+from tests.e2e.api_config import api_source_config
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 STALE = "999999999999"
@@ -19,13 +19,7 @@ def test_findings_name_each_case_and_sync_sends_exactly_the_expected_patches(mot
     for i, (acct, role_name, external_id) in enumerate(org.expected_csv_rows):
         datadog.accounts.append(dd_account(f"cfg-{i}", acct, role_name, external_id))
     datadog.accounts.append(dd_account("cfg-stale", STALE, "DatadogIntegrationRole", "0" * 32))
-    cfg = tmp_path / "auditor.toml"
-    cfg.write_text(
-        '[organization]\naudit_role_name = "OrganizationAccountAccessRole"\n'
-        f'[datadog]\nexpected_values = "datadog_api"\napi_url = "{datadog.url()}"\n'
-        f"[regions]\naudited = {json.dumps(REGIONS)}\n[run]\nworkers = 4\nmax_attempts = 2\n"
-    )
-    os.chmod(cfg, 0o600)
+    cfg = api_source_config(tmp_path, datadog.url(), REGIONS)
     out = tmp_path / "reports"
     assert main(["run", "--config", str(cfg), "--output-dir", str(out), "--quiet"]) == 1
     run_dir = out / "latest"

@@ -2,13 +2,13 @@
 finding, datadog_patches.json and sync-regions (which config Datadog uses is not the auditor's to guess)."""
 
 import json
-import os
 
 import boto3
 
 from auditor.cli import main
 from auditor.demo.organization import build_demo_org
 from tests.doubles.datadog_double import dd_account
+from tests.e2e.api_config import api_source_config
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 
@@ -23,13 +23,7 @@ def test_an_account_in_two_datadog_configs_is_one_finding_no_ready_patch_and_nev
         if acct == pay:
             first = f"cfg-{i}"
     datadog.accounts.append(dd_account("cfg-pay-again", pay, "DatadogIntegrationRole", "0" * 32))
-    cfg = tmp_path / "auditor.toml"
-    cfg.write_text(
-        '[organization]\naudit_role_name = "OrganizationAccountAccessRole"\n'
-        f'[datadog]\nexpected_values = "datadog_api"\napi_url = "{datadog.url()}"\n'
-        f"[regions]\naudited = {json.dumps(REGIONS)}\n[run]\nworkers = 4\nmax_attempts = 2\n"
-    )
-    os.chmod(cfg, 0o600)
+    cfg = api_source_config(tmp_path, datadog.url(), REGIONS)
     assert main(["run", "--config", str(cfg), "--output-dir", str(tmp_path / "reports"), "--quiet"]) == 1
     run_dir = tmp_path / "reports" / "latest"
 

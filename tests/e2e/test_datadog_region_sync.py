@@ -3,7 +3,6 @@ datadog_patches.json and exclusions.tf.json, and sync-regions (dry run, then --a
 Datadog that silently drops a region it does not support)."""
 
 import json
-import os
 from pathlib import Path
 
 import boto3
@@ -11,6 +10,7 @@ import boto3
 from auditor.cli import main
 from auditor.demo.organization import build_demo_org
 from tests.doubles.datadog_double import dd_account
+from tests.e2e.api_config import api_source_config
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 
@@ -34,13 +34,7 @@ def test_patches_terraform_and_sync_agree_and_a_dropped_region_fails_the_apply(m
         regions = {"include_only": ["us-east-1"]} if acct == by_name["dev-alpha"] else None
         config_ids[acct] = f"cfg-{i}"
         datadog.accounts.append(dd_account(f"cfg-{i}", acct, role_name, external_id, regions=regions))
-    cfg = tmp_path / "auditor.toml"
-    cfg.write_text(
-        '[organization]\naudit_role_name = "OrganizationAccountAccessRole"\n'
-        f'[datadog]\nexpected_values = "datadog_api"\napi_url = "{datadog.url()}"\n'
-        f"[regions]\naudited = {json.dumps(REGIONS)}\n[run]\nworkers = 4\nmax_attempts = 2\n"
-    )
-    os.chmod(cfg, 0o600)
+    cfg = api_source_config(tmp_path, datadog.url(), REGIONS)
     assert main(["run", "--config", str(cfg), "--output-dir", str(tmp_path / "reports"), "--quiet"]) == 1
     run_dir = tmp_path / "reports" / "latest"
     patches = json.loads((run_dir / "datadog_patches.json").read_text())
