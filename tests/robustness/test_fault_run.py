@@ -291,19 +291,20 @@ def test_run_deadline_while_the_policies_are_still_listed_keeps_every_account_re
 ) -> None:
     # The deadline is honoured in this phase too: the run does not wait for the listing to end.
     def held_listing(r: Request) -> None:
-        release.wait(40)
+        release.wait(60)
         return None
 
     org.faults.add("organizations.ListTargetsForPolicy", held_listing)
-    cfg = make_config(run={"run_timeout_seconds": 6})
+    # 10 s: every account is read well before it even on a loaded machine (about 1 s when idle).
+    cfg = make_config(run={"run_timeout_seconds": 10})
     started = time.monotonic()
     code, run_dir = execute(cfg, tmp_path, session=org.session, quiet=True, env={})
-    assert time.monotonic() - started < 25  # not the listing's 40 s
+    assert time.monotonic() - started < 40  # not the listing's 60 s
     assert code == ExitCode.INCOMPLETE and run_dir is not None
     run = assert_folder_whole(run_dir)
     assert "[run] run_timeout_seconds" in run["incomplete_reason"] and "policies" in run["incomplete_reason"]
     assert sorted(accounts_in(run_dir)) == sorted(org.all_accounts)
-    assert snapshot_errors(run_dir) == {}  # every account was read well within the 6 s
+    assert snapshot_errors(run_dir) == {}  # every account was read within the 10 s
     rows = list(csv.DictReader((run_dir / "regions.csv").open()))
     assert rows and {r["verdict"] for r in rows} == {"not_applicable"}
     assert json.loads((run_dir / "exclusions.json").read_text()) == []
