@@ -28,7 +28,7 @@ from auditor.datadog.api import DatadogApi, DatadogApiError, by_account
 from auditor.exit_codes import ExitCode
 from auditor.model import ExpectedValues
 from auditor.report.files import write_json
-from auditor.report.load import RunExclusion, RunLoadError, read_exclusions
+from auditor.report.load import RunExclusion, RunFileMissing, RunLoadError, read_exclusions
 from auditor.report.run_folder import RunFolder
 from auditor.terminal import shown
 
@@ -322,7 +322,7 @@ def _from_run_folder(read: Callable[[], T]) -> T:
     try:
         return read()
     except RunLoadError as exc:
-        hint = " (is --run a run folder?)" if str(exc).endswith("file not found") else ""
+        hint = " (is --run a run folder?)" if isinstance(exc, RunFileMissing) else ""
         raise SyncInputError(f"{exc}{hint}") from None
 
 

@@ -25,6 +25,10 @@ class RunLoadError(ValueError):
     """A run folder file is missing or not what the writer writes; the message names the file."""
 
 
+class RunFileMissing(RunLoadError):
+    """The file is not there at all (the folder may not be a run folder)."""
+
+
 def unneutralise(value: str) -> str:
     if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
@@ -36,7 +40,7 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RunLoadError(f"{path}: file not found") from None
+        raise RunFileMissing(f"{path}: file not found") from None
     except OSError as exc:
         raise RunLoadError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep

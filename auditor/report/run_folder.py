@@ -123,8 +123,6 @@ class RunFolder:
         if not run_dir.is_dir():
             raise RunLoadError(f"{run_dir}: not a run folder")
         inv_path = self.inventory_json
-        if not inv_path.exists():
-            raise RunLoadError(f"{inv_path}: file not found")
         try:
             inventory, snapshots, meta = load_inventory(inv_path)
             run = from_jsonable(RunInfo, meta["run"])
