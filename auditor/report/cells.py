@@ -36,8 +36,7 @@ def safe_cell(value: Any) -> Any:
     """The one cell rule: text capped at MAX_CELL_TEXT, and never read as a formula."""
     if not isinstance(value, str):
         return value
-    if len(value) > MAX_CELL_TEXT:  # tested inline: this runs for every cell of every CSV
-        value = value[:MAX_CELL_TEXT] + TRUNCATED
+    value = capped(value)
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
