@@ -112,30 +112,35 @@ def _read_policies(reader: InventoryReader, stops: StopGate, deadline: float, se
     """The whole inventory, and "" ; or, when a stop request, the run deadline or an AWS error comes
     while the policies are still being listed (after every account is read: the policies' target
     listings are the longest chains), the tree alone and why: the accounts already read are kept,
-    and no region is judged. Without the tree (the walk itself failed) there is nothing to stand
-    on: raised. Past the deadline with the tree not walked yet, the walk is waited for."""
+    and no region is judged. Without the tree no account can be reported: a stop request or the
+    deadline waits for the walk (a request stays held until then), and an error of the walk itself
+    is raised."""
+    listing = "while the organization's policies were being read"
     try:
         while not reader.finished(timeout=0.5):  # in slices: a stop request is taken between them
+            if (structure := reader.structure_if_walked()) is None:
+                continue
             if name := stops.take():
-                why = f"interrupted by {name} while the organization's policies were being read"
-                return _tree_alone(reader, why, Interrupted(name))
-            if time.monotonic() >= deadline and reader.structure_if_walked() is not None:
-                why = (f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was reached while the "
-                       "organization's policies were being read")
-                return _tree_alone(reader, why, RuntimeError(why))
+                return _tree_alone(structure, f"interrupted by {name} {listing}")
+            if time.monotonic() >= deadline:
+                return _tree_alone(structure, f"the run deadline of {seconds:g}s ([run] run_timeout_seconds) was "
+                                              f"reached {listing}")
         return _deduplicated(reader.inventory(), warn=True), ""
     except (KeyboardInterrupt, Interrupted) as exc:  # raised by a handler other than a StopGate
-        why = f"interrupted by {stop_signal_name(exc)} while the organization's policies were being read"
-        return _tree_alone(reader, why, exc)
+        return _tree_alone(_walked(reader, exc), f"interrupted by {stop_signal_name(exc)} {listing}")
     except (ClientError, BotoCoreError) as exc:
-        why = f"the organization's policies could not be read ({exc})"
-        return _tree_alone(reader, why, exc)
+        return _tree_alone(_walked(reader, exc), f"the organization's policies could not be read ({exc})")
 
 
-def _tree_alone(reader: InventoryReader, why: str, exc: BaseException) -> tuple[Inventory, str]:
+def _walked(reader: InventoryReader, exc: BaseException) -> Inventory:
+    """The tree, or `exc` raised: without it there is nothing to stand on."""
     structure = reader.structure_if_walked()
     if structure is None:
         raise exc
+    return structure
+
+
+def _tree_alone(structure: Inventory, why: str) -> tuple[Inventory, str]:
     log.error("%s: every account read is kept; no region is judged without the SCPs and RCPs", why)
     return _deduplicated(structure, warn=True), why
 

@@ -81,6 +81,22 @@ def test_interrupted_before_the_tree_is_walked_the_accounts_not_yet_listed_are_e
         assert errors[member].code == "Interrupted" and "not listed yet" in errors[member].message
 
 
+
+def test_a_second_stop_request_before_the_tree_is_walked_still_waits_for_the_tree(org: Org) -> None:
+    # The first request stops the fan-out; the second lands while the members' OU is still being
+    # listed. Without the tree no account can be reported: the second one must not end the run there.
+    def interrupt_twice() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    hold_the_ou_listing(org, threading.Event(), seconds=3.0)
+    on_first_read_of(org, org.management, interrupt_twice)
+    with StopGate().installed() as stops:
+        cfg = make_config()
+        result = run_audit(cfg, AwsGateway(cfg.run, org.session), env={}, stops=stops)
+    assert not result.run.complete and result.run.incomplete_reason.startswith("interrupted by SIGTERM")
+    assert sorted(s.account_id for s in result.snapshots) == sorted(org.all_accounts)
+
 def test_the_streamed_fan_out_reads_exactly_the_accounts_the_scope_selects(org: Org) -> None:
     excluded = org.members[1]
     cfg = make_config(organization={"exclude_accounts": [excluded], "audit_management_account": False})
